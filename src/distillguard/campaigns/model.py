@@ -1,0 +1,116 @@
+"""Detections as data: findings, campaigns and the per-account verdicts.
+
+Every signal emits :class:`Finding` objects; a :class:`Campaign` carries the findings that made it.
+The report, the evaluation and the threat-intel export all render these same objects, and
+:meth:`Detections.write` produces exactly the files of the contract (section 2).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+CAMPAIGNS_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of evidence: which signal fired, how strongly, and on which records.
+
+    ``strength`` is in [0, 1]. ``account_ids`` (and, where useful, a sample of ``request_ids``)
+    name the records behind it so an analyst can check it.
+    """
+
+    signal: str
+    strength: float
+    description: str
+    account_ids: tuple[str, ...] = ()
+    request_ids: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["strength"] = round(float(self.strength), 4)
+        out["account_ids"] = list(self.account_ids)
+        out["request_ids"] = list(self.request_ids)
+        return out
+
+
+@dataclass
+class Campaign:
+    """A group of accounts judged to be one coordinated harvesting operation."""
+
+    campaign_id: str
+    score: float
+    accounts: list[str]
+    exchanges: int
+    first_seen: datetime
+    last_seen: datetime
+    capabilities: dict[str, float]
+    indicators: dict[str, list[Any]]
+    evidence: list[Finding]
+    # Extras for the report: exchanges per day, and per-model exchange counts.
+    timeline: list[tuple[str, int]] = field(default_factory=list)
+    models: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign_id,
+            "score": round(float(self.score), 4),
+            "accounts": list(self.accounts),
+            "exchanges": int(self.exchanges),
+            "first_seen": _rfc3339(self.first_seen),
+            "last_seen": _rfc3339(self.last_seen),
+            "capabilities": {k: round(float(v), 4) for k, v in self.capabilities.items()},
+            "indicators": self.indicators,
+            "evidence": [f.to_json() for f in self.evidence],
+            "timeline": [[d, int(n)] for d, n in self.timeline],
+            "models": {k: int(v) for k, v in self.models.items()},
+        }
+
+
+@dataclass(frozen=True)
+class AccountVerdict:
+    account_id: str
+    score: float
+    flagged: bool
+    campaign_id: str | None = None
+
+
+@dataclass
+class Detections:
+    """Everything ``detect`` produces."""
+
+    accounts: list[AccountVerdict]
+    campaigns: list[Campaign]
+    summary: dict[str, Any]
+
+    def write(self, out_dir: Path) -> None:
+        """Write ``accounts.csv``, ``campaigns.json`` and ``summary.json`` (report is separate)."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with (out_dir / "accounts.csv").open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["account_id", "score", "flagged", "campaign_id"])
+            for a in self.accounts:
+                writer.writerow(
+                    [
+                        a.account_id,
+                        f"{min(max(a.score, 0.0), 1.0):.4f}",
+                        "true" if a.flagged else "false",
+                        a.campaign_id or "",
+                    ]
+                )
+        doc = {
+            "schema_version": CAMPAIGNS_SCHEMA_VERSION,
+            "campaigns": [c.to_json() for c in self.campaigns],
+        }
+        (out_dir / "campaigns.json").write_text(json.dumps(doc, indent=2, default=str))
+        (out_dir / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str))
+
+
+def _rfc3339(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,3 @@
+"""Evaluate: score detections against simulator ground truth."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Report: render detections as HTML for a person."""
+
+__all__: list[str] = []

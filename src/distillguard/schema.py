@@ -1,0 +1,69 @@
+"""The request-log schema (contract v1), defined once as an Arrow schema.
+
+Every stage reads and writes tables with these columns in this order. See ``shared/CONTRACT.md``.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+TS = pa.timestamp("us", tz="UTC")
+
+REQUEST_SCHEMA = pa.schema(
+    [
+        pa.field("request_id", pa.string(), nullable=False),
+        pa.field("timestamp", TS, nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("org_id", pa.string()),
+        pa.field("api_key_id", pa.string()),
+        pa.field("ip", pa.string()),
+        pa.field("asn", pa.int64()),
+        pa.field("country", pa.string()),
+        pa.field("user_agent", pa.string()),
+        pa.field("tls_fingerprint", pa.string()),
+        pa.field("payment_fingerprint", pa.string()),
+        pa.field("account_created_at", TS),
+        pa.field("email_domain", pa.string()),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("conversation_id", pa.string()),
+        pa.field("turn_index", pa.int64()),
+        pa.field("system_prompt", pa.string()),
+        pa.field("prompt", pa.string(), nullable=False),
+        pa.field("tool_count", pa.int64()),
+        pa.field("max_tokens", pa.int64()),
+        pa.field("temperature", pa.float64()),
+        pa.field("input_tokens", pa.int64()),
+        pa.field("output_tokens", pa.int64()),
+        pa.field("response", pa.string()),
+        pa.field("status", pa.string()),
+    ],
+    metadata={b"distillguard.schema_version": str(SCHEMA_VERSION).encode()},
+)
+
+REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in REQUEST_SCHEMA if not f.nullable)
+FIELD_NAMES: tuple[str, ...] = tuple(REQUEST_SCHEMA.names)
+STATUS_VALUES: frozenset[str] = frozenset({"ok", "error", "refused"})
+
+# Ground truth written by the simulator beside the log (contract section 3).
+LABELS_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("campaign_id", pa.string()),
+        pa.field("persona", pa.string()),
+    ]
+)
+REQUEST_LABELS_SCHEMA = pa.schema(
+    [
+        pa.field("request_id", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("campaign_id", pa.string()),
+    ]
+)
+
+
+def empty_table() -> pa.Table:
+    """A zero-row table with the request schema."""
+    return REQUEST_SCHEMA.empty_table()
