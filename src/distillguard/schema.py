@@ -42,6 +42,12 @@ REQUEST_SCHEMA = pa.schema(
     metadata={b"distillguard.schema_version": str(SCHEMA_VERSION).encode()},
 )
 
+# What a workspace stores: the request schema plus columns derived at ingest. ``ip_prefix`` is the
+# client's /24 (IPv4) or /48 (IPv6) network, kept for linkage even when ``ip`` is keyed-hashed (then
+# the prefix is keyed-hashed too). Derived columns are recomputed by the detector when absent.
+DERIVED_FIELDS = [pa.field("ip_prefix", pa.string())]
+STORED_SCHEMA = pa.schema(list(REQUEST_SCHEMA) + DERIVED_FIELDS, metadata=REQUEST_SCHEMA.metadata)
+
 REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in REQUEST_SCHEMA if not f.nullable)
 FIELD_NAMES: tuple[str, ...] = tuple(REQUEST_SCHEMA.names)
 STATUS_VALUES: frozenset[str] = frozenset({"ok", "error", "refused"})
