@@ -1,0 +1,58 @@
+"""Engine-neutral access to the request table.
+
+Analytics are written once as Ibis expressions over a table with the stored schema; the same
+expressions run on DuckDB (the embedded default) or on Spark. :func:`conform` makes any request
+table look like :data:`~distillguard.schema.STORED_SCHEMA`: optional columns that are missing are
+added as typed nulls, and the derived ``ip_prefix`` is computed from ``ip`` when absent.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from distillguard.errors import InputError
+from distillguard.schema import REQUIRED_FIELDS, STORED_SCHEMA
+
+
+def _ibis_type(arrow_type: pa.DataType) -> dt.DataType:
+    return dt.DataType.from_pyarrow(arrow_type)
+
+
+def ip_prefix_expr(ip: ir.StringValue) -> ir.StringValue:
+    """The /24 (IPv4) or /48 (IPv6) network of an address written as text; null otherwise.
+
+    >>> import ibis
+    >>> t = ibis.memtable({"ip": ["203.0.113.7", "2001:db8:1:2::1", "not-an-ip"]})
+    >>> t.select(ip_prefix_expr(t.ip)).to_pyarrow().column(0).to_pylist()
+    ['203.0.113.0/24', '2001:db8:1::/48', None]
+    """
+    v4 = ip.re_extract(r"^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$", 1)
+    v6 = ip.lower().re_extract(r"^([0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}):", 1)
+    return (
+        ibis.cases(
+            (v4 != "", v4.concat(".0/24")),
+            (v6 != "", v6.concat("::/48")),
+            else_=ibis.null(),
+        )
+        .cast("string")
+        .name("ip_prefix")
+    )
+
+
+def conform(t: ir.Table) -> ir.Table:
+    """Add missing optional columns as nulls and derive ``ip_prefix``; keep stored-schema order."""
+    missing_required = [c for c in REQUIRED_FIELDS if c not in t.columns]
+    if missing_required:
+        raise InputError(f"request table lacks required column(s): {', '.join(missing_required)}")
+    cols: list[ir.Value] = []
+    for field in STORED_SCHEMA:
+        if field.name in t.columns:
+            cols.append(t[field.name])
+        elif field.name == "ip_prefix" and "ip" in t.columns:
+            cols.append(ip_prefix_expr(t.ip))
+        else:
+            cols.append(ibis.null().cast(_ibis_type(field.type)).name(field.name))
+    return t.select(*cols)
