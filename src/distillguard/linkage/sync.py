@@ -36,7 +36,7 @@ def minhash_matrix(
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.uint64)
     flat = np.ascontiguousarray(tokens.astype(np.uint64))
     digest = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, num_perm, seed)
-    return np.asarray(digest, dtype=np.uint32).reshape(n_owners, num_perm)
+    return np.asarray(digest.to_rows(), dtype=np.uint32).reshape(n_owners, num_perm)
 
 
 def lsh_candidates(

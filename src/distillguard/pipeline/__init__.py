@@ -1,3 +1,11 @@
-"""Pipeline: wire the stages together for the detect and demo commands."""
+"""Pipeline: wire the stages together — ingest, request signals, account behaviour, linkage,
+campaigns — for the ``detect`` command and the Python API.
 
-__all__: list[str] = []
+>>> from distillguard.pipeline import run_detect  # doctest: +SKIP
+>>> detections = run_detect([Path("logs/")], Path("out/"))  # doctest: +SKIP
+"""
+
+from distillguard.pipeline.detect import DetectConfig, detect
+from distillguard.pipeline.run import run_detect
+
+__all__ = ["DetectConfig", "detect", "run_detect"]

@@ -1,0 +1,279 @@
+"""The detection pipeline: requests -> account behaviour -> linkage -> campaigns -> verdicts.
+
+Everything that touches every request is an Ibis expression executed by the engine; Python sees
+one row per account plus a bounded sample of requests per account for the text signals, so model
+inference never grows with raw traffic.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import polars as pl
+
+from distillguard.accounts.features import HOURS, account_features
+from distillguard.accounts.score import harvest_scores
+from distillguard.campaigns.cluster import ClusterConfig, find_communities, fuse_edges
+from distillguard.campaigns.model import AccountVerdict, Campaign, Detections, Finding
+from distillguard.campaigns.score import score_community
+from distillguard.linkage import LinkContext, build_linkers, link_accounts
+from distillguard.signals import compute_request_signals
+
+Progress = Callable[[str], None]
+
+SAMPLE_COLUMNS = (
+    "request_id",
+    "account_id",
+    "timestamp",
+    "prompt",
+    "system_prompt",
+    "tool_count",
+    "turn_index",
+    "model",
+)
+INDICATOR_KEYS = ("ip_prefix", "asn", "tls_fingerprint", "user_agent", "payment_fingerprint")
+
+
+@dataclass
+class DetectConfig:
+    """Tunable knobs of one detection run (plain data: can come from TOML/JSON)."""
+
+    sample_per_account: int = 100
+    flag_threshold: float = 0.5
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    linkage: list[dict[str, Any]] | None = None
+    seed: int = 0
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def detect(
+    requests: ir.Table,
+    config: DetectConfig | None = None,
+    *,
+    until: datetime | None = None,
+    progress: Progress = _noop,
+) -> Detections:
+    """Run detection over a conformed request table (see :func:`distillguard.engine.conform`)."""
+    cfg = config or DetectConfig()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+        progress(f"{name}: {timings[name]:.1f}s")
+
+    t = requests
+    if until is not None:
+        t = t.filter(t.timestamp < ibis.literal(until))
+    accounts = _account_table(t)
+    lap("account_features")
+    sample = _sample_signals(t, accounts, cfg.sample_per_account)
+    accounts = _add_content_summary(accounts, sample)
+    lap("request_signals")
+    harvest, parts = harvest_scores(accounts)
+    accounts = accounts.with_columns(pl.Series("harvest", harvest))
+    ctx = LinkContext(requests=t, accounts=accounts, sample=sample, seed=cfg.seed)
+    edges = link_accounts(ctx, build_linkers(cfg.linkage))
+    lap("linkage")
+    fused = fuse_edges(edges, cfg.cluster.reliability)
+    labels = find_communities(fused, accounts.height, cfg.cluster)
+    lap("clustering")
+    campaigns, verdicts = _campaigns(t, accounts, harvest, parts, fused, labels, cfg)
+    lap("campaigns")
+    summary = {
+        "accounts": accounts.height,
+        "exchanges": int(accounts["n"].sum()),
+        "flagged_accounts": sum(v.flagged for v in verdicts),
+        "campaigns": len(campaigns),
+        "edges": {str(k): int(v) for k, v in edges.group_by("family").len().iter_rows()},
+        "timings": timings,
+    }
+    return Detections(accounts=verdicts, campaigns=campaigns, summary=summary)
+
+
+def _account_table(t: ir.Table) -> pl.DataFrame:
+    raw = pl.from_arrow(account_features(t).to_pyarrow())
+    assert isinstance(raw, pl.DataFrame)
+    acc = raw.sort("account_id").with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
+    n = pl.col("n").cast(pl.Float64)
+    hour_cols = [f"h{h:02d}" for h in range(HOURS)]
+    age_hours = (pl.col("first_ts") - pl.col("created_at")).dt.total_seconds() / 3600.0
+    return acc.with_columns(
+        *[(pl.col(c) / n).alias(f"h_{c[1:]}") for c in hour_cols],
+        (pl.col("gap_median").fill_null(0.0) + 1.0).log10().alias("log_gap_median"),
+        (pl.col("n_prefix").cast(pl.Float64) / n).alias("prefix_churn"),
+        (-(age_hours.clip(lower_bound=0.0) + 1.0).log10()).alias("young_at_first_use"),
+    )
+
+
+def _sample_signals(t: ir.Table, accounts: pl.DataFrame, per_account: int) -> pl.DataFrame:
+    w = ibis.window(group_by=t.account_id, order_by=t.request_id.hash())
+    picked = (
+        t.select(*SAMPLE_COLUMNS)
+        .mutate(_r=ibis.row_number().over(w))
+        .filter(ibis._._r < per_account)
+        .drop("_r")
+    )
+    table = picked.to_pyarrow()
+    feats = compute_request_signals(table)
+    frame = pl.from_arrow(feats)
+    base = pl.from_arrow(table.select(["request_id", "account_id", "timestamp", "model"]))
+    assert isinstance(frame, pl.DataFrame) and isinstance(base, pl.DataFrame)
+    return base.join(frame, on="request_id", how="left").join(
+        accounts.select("account_id", "idx"), on="account_id"
+    )
+
+
+def _add_content_summary(accounts: pl.DataFrame, sample: pl.DataFrame) -> pl.DataFrame:
+    if sample.is_empty():
+        return accounts
+    per = sample.group_by("idx").agg(
+        (pl.col("elicitation") > 0.5).mean().alias("elicitation_share"),
+        (pl.col("trace_reconstruction") > 0.5).mean().alias("trace_share"),
+        pl.col("template_id").n_unique().alias("n_templates"),
+        pl.len().alias("sampled"),
+    )
+    caps = (
+        sample.filter(pl.col("capability").is_not_null())
+        .group_by(["idx", "capability"])
+        .agg(pl.len().alias("c"))
+        .with_columns((pl.col("c") / pl.col("c").sum().over("idx")).alias("share"))
+        .pivot(on="capability", index="idx", values="share")
+    )
+    caps = caps.rename({c: f"cap_{c}" for c in caps.columns if c != "idx"})
+    cap_cols = [c for c in caps.columns if c.startswith("cap_")]
+    caps = caps.with_columns([pl.col(c).fill_null(0.0) for c in cap_cols])
+    if cap_cols:
+        caps = caps.with_columns(pl.max_horizontal(cap_cols).alias("cap_concentration"))
+    return accounts.join(per, on="idx", how="left").join(caps, on="idx", how="left")
+
+
+def _campaigns(
+    t: ir.Table,
+    accounts: pl.DataFrame,
+    harvest: np.ndarray,
+    parts: dict[str, np.ndarray],
+    fused: pl.DataFrame,
+    labels: np.ndarray,
+    cfg: DetectConfig,
+) -> tuple[list[Campaign], list[AccountVerdict]]:
+    ids = accounts["account_id"].to_numpy()
+    scores = 0.45 * harvest
+    campaign_of: dict[int, str] = {}
+    scored: list[tuple[float, np.ndarray, list[Finding]]] = []
+    for label in range(int(labels.max()) + 1 if len(labels) else 0):
+        members = np.flatnonzero(labels == label)
+        if len(members) < cfg.cluster.min_accounts:
+            continue
+        mset = pl.Series(members)
+        intra = fused.filter(pl.col("a").is_in(mset) & pl.col("b").is_in(mset))
+        result = score_community(
+            members, ids, accounts, harvest, parts, intra, cfg.cluster.reliability
+        )
+        if result.score >= cfg.flag_threshold:
+            scored.append((result.score, members, result.findings))
+    scored.sort(key=lambda s: -s[0])
+    membership = np.full(len(ids), -1)
+    for k, (score, members, _) in enumerate(scored):
+        membership[members] = k
+        scores[members] = np.maximum(scores[members], 0.7 * score + 0.3 * harvest[members])
+        campaign_of[k] = f"C{k + 1:04d}"
+    details = _campaign_details(t, ids, membership, campaign_of)
+    campaigns: list[Campaign] = []
+    for k, (score, members, findings) in enumerate(scored):
+        cid = campaign_of[k]
+        d = details.get(cid, {})
+        campaigns.append(
+            Campaign(
+                campaign_id=cid,
+                score=score,
+                accounts=sorted(ids[members].tolist()),
+                exchanges=int(d.get("exchanges", 0)),
+                first_seen=d.get("first_seen", datetime.min),
+                last_seen=d.get("last_seen", datetime.min),
+                capabilities=_capabilities(accounts, members),
+                indicators=d.get("indicators", {}),
+                evidence=findings,
+                timeline=d.get("timeline", []),
+                models=d.get("models", {}),
+            )
+        )
+    verdicts = [
+        AccountVerdict(
+            account_id=str(ids[i]),
+            score=float(min(max(scores[i], 0.0), 1.0)),
+            flagged=bool(membership[i] >= 0 and scores[i] >= cfg.flag_threshold),
+            campaign_id=campaign_of.get(int(membership[i])),
+        )
+        for i in range(len(ids))
+    ]
+    return campaigns, verdicts
+
+
+def _capabilities(accounts: pl.DataFrame, members: np.ndarray) -> dict[str, float]:
+    cols = [c for c in accounts.columns if c.startswith("cap_") and c != "cap_concentration"]
+    if not cols:
+        return {}
+    sub = accounts[members.tolist()]
+    weight = sub["n"].cast(pl.Float64).to_numpy()
+    mix = {c[4:]: float(np.average(sub[c].fill_null(0.0).to_numpy(), weights=weight)) for c in cols}
+    total = sum(mix.values()) or 1.0
+    return {k: v / total for k, v in sorted(mix.items(), key=lambda kv: -kv[1]) if v > 0}
+
+
+def _campaign_details(
+    t: ir.Table, ids: np.ndarray, membership: np.ndarray, campaign_of: dict[int, str]
+) -> dict[str, dict[str, Any]]:
+    """Exchanges, first/last seen, daily timeline, model mix and shared indicators per campaign."""
+    flagged = membership >= 0
+    if not flagged.any():
+        return {}
+    mapping = ibis.memtable(
+        {
+            "account_id": ids[flagged].tolist(),
+            "campaign_id": [campaign_of[int(m)] for m in membership[flagged]],
+        }
+    )
+    j = t.join(mapping, "account_id")
+    out: dict[str, dict[str, Any]] = {cid: {"indicators": {}} for cid in campaign_of.values()}
+    head = j.group_by("campaign_id").aggregate(
+        exchanges=j.count(), first_seen=j.timestamp.min(), last_seen=j.timestamp.max()
+    )
+    for row in head.to_pyarrow().to_pylist():
+        out[row["campaign_id"]].update(row)
+    daily = (
+        j.group_by(["campaign_id", j.timestamp.date().name("day")])
+        .aggregate(n=ibis._.count())
+        .order_by(["campaign_id", "day"])
+    )
+    for row in daily.to_pyarrow().to_pylist():
+        out[row["campaign_id"]].setdefault("timeline", []).append((str(row["day"]), row["n"]))
+    models = j.group_by(["campaign_id", "model"]).aggregate(n=ibis._.count())
+    for row in models.to_pyarrow().to_pylist():
+        out[row["campaign_id"]].setdefault("models", {})[row["model"]] = row["n"]
+    for key in INDICATOR_KEYS:
+        shared = (
+            j.filter(j[key].notnull())
+            .group_by(["campaign_id", j[key].cast("string").name("value")])
+            .aggregate(accounts=ibis._.account_id.nunique(), exchanges=ibis._.count())
+            .filter(ibis._.accounts >= 2)
+            .order_by([ibis._.campaign_id, ibis._.accounts.desc()])
+        )
+        for row in shared.to_pyarrow().to_pylist():
+            items = out[row["campaign_id"]]["indicators"].setdefault(key, [])
+            if len(items) < 10:
+                items.append({k: row[k] for k in ("value", "accounts", "exchanges")})
+    return out

@@ -1,0 +1,104 @@
+"""End-to-end runs: read logs into the embedded engine, detect, write the contract's files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import ibis
+
+from distillguard.campaigns.model import Detections
+from distillguard.engine.tables import conform
+from distillguard.errors import InputError
+from distillguard.ingest import Privacy, load_requests
+from distillguard.pipeline.detect import DetectConfig, Progress, detect
+
+
+def _stderr(message: str) -> None:
+    print(f"[distillguard] {message}", file=sys.stderr, flush=True)
+
+
+def run_detect(
+    inputs: Sequence[Path],
+    out_dir: Path,
+    *,
+    until: datetime | None = None,
+    quiet: bool = True,
+    fmt: str | None = None,
+    privacy: Privacy | None = None,
+    config: DetectConfig | None = None,
+    report: bool = True,
+    memory_limit: str | None = None,
+) -> Detections:
+    """Detect campaigns in request logs and write ``accounts.csv``, ``campaigns.json``,
+    ``summary.json`` and ``report.html`` into ``out_dir``.
+
+    Logs are loaded into a scratch DuckDB database inside ``out_dir`` (removed afterwards), rows
+    that break the schema are quarantined to ``out_dir/quarantine.jsonl`` and counted.
+    """
+    progress: Progress = (lambda _m: None) if quiet else _stderr
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create output directory: {exc.strerror}"
+        raise InputError(msg, source=str(out_dir)) from exc
+    started = time.perf_counter()
+    scratch = Path(tempfile.mkdtemp(prefix=".work-", dir=out_dir))
+    try:
+        con = duckdb.connect(str(scratch / "requests.duckdb"))
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{scratch / 'spill'}'")
+        stats = load_requests(
+            con,
+            [Path(p) for p in inputs],
+            fmt=fmt,
+            privacy=privacy,
+            quarantine_path=out_dir / "quarantine.jsonl",
+        )
+        progress(
+            f"ingest: {stats.rows_stored:,} rows stored, {stats.rows_quarantined:,} quarantined "
+            f"in {stats.seconds:.1f}s"
+        )
+        if stats.rows_stored == 0:
+            raise InputError("no valid requests in the input", source=", ".join(map(str, inputs)))
+        table = conform(ibis.duckdb.from_connection(con).table("requests"))
+        detections = detect(table, config, until=until, progress=progress)
+        con.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    ingest_summary = asdict(stats)
+    detections.summary = {
+        "schema_version": 1,
+        "inputs": [str(p) for p in inputs],
+        "rows_read": stats.rows_read,
+        "rows_stored": stats.rows_stored,
+        "rows_duplicate": stats.rows_duplicate,
+        "rows_quarantined": stats.rows_quarantined,
+        "quarantine_reasons": stats.reasons,
+        "quarantine_file": stats.quarantine_file,
+        **detections.summary,
+        "until": until.isoformat() if until else None,
+        "timings": {
+            "ingest": round(stats.seconds, 3),
+            **detections.summary.get("timings", {}),
+            "total": round(time.perf_counter() - started, 3),
+        },
+        "ingest": ingest_summary,
+    }
+    detections.write(out_dir)
+    if report:
+        from distillguard.report import render_report
+
+        render_report(out_dir)
+    progress(f"wrote {out_dir} ({json.dumps(detections.summary['timings'])})")
+    return detections
