@@ -72,7 +72,7 @@ def account_features(t: ir.Table) -> ir.Table:
         prompt_len_std=(t.prompt.length().cast("float64") + 1).log10().std(),
         gap_mean=t._gap.mean(),
         gap_std=t._gap.std(),
-        gap_median=t._gap.approx_median(),
+        gap_median=t._gap.median(),
         n_ip=t.ip.nunique(),
         n_prefix=t.ip_prefix.nunique(),
         n_asn=t.asn.nunique(),

@@ -120,13 +120,17 @@ def _account_table(t: ir.Table) -> pl.DataFrame:
 
 
 def _sample_signals(t: ir.Table, accounts: pl.DataFrame, per_account: int) -> pl.DataFrame:
-    w = ibis.window(group_by=t.account_id, order_by=t.request_id.hash())
-    picked = (
-        t.select(*SAMPLE_COLUMNS)
-        .mutate(_r=ibis.row_number().over(w))
-        .filter(ibis._._r < per_account)
-        .drop("_r")
+    """Per-request text signals on an evenly spaced sample of each account's requests.
+
+    Every ``ceil(n / per_account)``-th request in time order: spread over the account's whole
+    activity, deterministic, and the same rows on every engine (no engine-specific hashing).
+    """
+    w = ibis.window(group_by=t.account_id, order_by=[t.timestamp, t.request_id])
+    ranked = t.select(*SAMPLE_COLUMNS).mutate(
+        _r=ibis.row_number().over(w), _n=ibis._.request_id.count().over(group_by="account_id")
     )
+    step = ((ranked._n + per_account - 1) // per_account).cast("int64")
+    picked = ranked.filter(ranked._r % step == 0).drop("_r", "_n")
     table = picked.to_pyarrow()
     feats = compute_request_signals(table)
     frame = pl.from_arrow(feats)
