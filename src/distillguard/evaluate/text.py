@@ -13,15 +13,15 @@ def _pct(v: float | None, digits: int = 1) -> str:
     return "-" if v is None else f"{100 * v:.{digits}f}%"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
-    ]
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> list[str]:
+    """Columns padded to width; ``align`` has one letter per column (l/r), default l then r."""
+    align = align or "l" + "r" * (len(header) - 1)
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            c.ljust(w) if a == "l" else c.rjust(w)
+            for c, w, a in zip(cells, widths, align, strict=True)
         ).rstrip()
 
     return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
@@ -80,6 +80,7 @@ def format_evaluation(
             ]
             for c in ev.campaigns
         ],
+        "lrrrrl",
     )
 
     out += ["", "DETECTED CAMPAIGNS"]
@@ -96,6 +97,7 @@ def format_evaluation(
             ]
             for d in ev.detected
         ],
+        "lrrlrr",
     )
 
     if replay is not None:
@@ -118,14 +120,21 @@ def format_evaluation(
         )
 
     failed = [c for c in checks if not c.passed]
+    # Headline and persona checks always; per-campaign checks only when they fail (there can be
+    # many campaigns), with a count of those that pass.
+    shown = [c for c in checks if not c.name.startswith("campaign ") or not c.passed]
+    hidden = len(checks) - len(shown)
     out += ["", "BAR"]
     out += _table(
         ["check", "value", "needs", "result"],
         [
             [c.name, f"{c.value:.4f}", f"{c.op} {c.threshold:g}", "pass" if c.passed else "FAIL"]
-            for c in checks
+            for c in shown
         ],
+        "lrrl",
     )
+    if hidden:
+        out.append(f"(and {hidden} per-campaign checks, all passed)")
     verdict = "PASS" if not failed else f"FAIL ({len(failed)} of {len(checks)} checks failed)"
     out += ["", f"RESULT: {verdict}"]
     return "\n".join(out)

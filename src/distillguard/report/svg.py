@@ -89,8 +89,13 @@ def timeline_svg(
     idxs = sorted({round(j * (len(days) - 1) / max(n_labels - 1, 1)) for j in range(n_labels)})
     for i in idxs:
         x = left + i * step + step / 2
+        anchor = "middle"
+        if len(idxs) > 1 and i == idxs[0]:
+            anchor, x = "start", left
+        elif len(idxs) > 1 and i == idxs[-1]:
+            anchor, x = "end", width - right
         parts.append(
-            f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle" class="tick">'
+            f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="{anchor}" class="tick">'
             f"{escape(days[i])}</text>"
         )
     if len(series) > 1:
