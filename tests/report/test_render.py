@@ -182,3 +182,29 @@ def test_missing_files_raise_input_error(tmp_path: Path) -> None:
     (tmp_path / "campaigns.json").write_text(json.dumps({"nope": []}))
     with pytest.raises(InputError, match="campaigns"):
         render_report(tmp_path)
+
+
+def test_minimal_contract_output_from_another_producer(tmp_path: Path) -> None:
+    """Only the contract's required campaign fields; plain indicator lists; no timeline."""
+    (tmp_path / "accounts.csv").write_text(
+        "account_id,score,flagged,campaign_id\nu1,0.9,true,X\nu2,0.8,true,X\nu3,0.2,false,\n"
+    )
+    campaign = {
+        "campaign_id": "X",
+        "score": 0.9,
+        "accounts": ["u1", "u2"],
+        "exchanges": 42,
+        "first_seen": "2026-02-01T00:00:00Z",
+        "last_seen": "2026-02-02T00:00:00Z",
+        "capabilities": {"coding": 1.0},
+        "indicators": {"subnets": ["198.51.100.0/24"], "weird_kind": ["v1"]},
+        "evidence": [{"signal": "s", "strength": 2.5, "description": "clipped strength"}],
+        "timeline": "not a list",
+    }
+    (tmp_path / "campaigns.json").write_text(json.dumps({"campaigns": [campaign]}))
+    _, page = _parse(render_report(tmp_path))
+    text = page.all_text
+    assert "no timeline in the detections" in text
+    assert "198.51.100.0/24" in text and "IP subnets" in text and "weird_kind" in text
+    assert "1.00" in text  # strength clipped to [0, 1]
+    assert "2 of 3 accounts flagged" in text

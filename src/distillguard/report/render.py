@@ -212,16 +212,13 @@ def _campaign_view(
     ranked = sorted(accounts, key=lambda a: (-scores.get(a, 0.0), a))[:n_list]
     n_accounts = len(accounts)
 
-    timeline = [(str(d[0]), int(d[1])) for d in c.get("timeline") or [] if len(d) >= 2]
+    timeline = _pairs(c.get("timeline"))
     days = sorted({d for d, _ in timeline})
     by_model = c.get("timeline_by_model") or {}
     models_total = {str(k): _int(v) for k, v in (c.get("models") or {}).items()}
     first_day: dict[str, str] = {}
     if isinstance(by_model, dict) and by_model:
-        per_model = {
-            str(m): {str(d[0]): int(d[1]) for d in rows if len(d) >= 2}
-            for m, rows in by_model.items()
-        }
+        per_model = {str(m): dict(_pairs(rows)) for m, rows in by_model.items()}
         days = sorted(set(days) | {d for rows in per_model.values() for d in rows})
         order = sorted(per_model, key=lambda m: (min(per_model[m], default=""), m))
         series = [(m, [per_model[m].get(d, 0) for d in days]) for m in order]
@@ -348,6 +345,13 @@ def _show(v: Any) -> str:
         text = json.dumps(v, default=str)
         return text if len(text) <= 300 else text[:299] + "…"
     return str(v)
+
+
+def _pairs(rows: Any) -> list[tuple[str, int]]:
+    """``[[day, n], ...]`` as typed pairs, skipping malformed entries."""
+    if not isinstance(rows, list):
+        return []
+    return [(str(r[0]), _int(r[1])) for r in rows if isinstance(r, list | tuple) and len(r) >= 2]
 
 
 def _float(v: Any) -> float:
