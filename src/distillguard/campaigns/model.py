@@ -56,6 +56,9 @@ class Campaign:
     # Extras for the report: exchanges per day, and per-model exchange counts.
     timeline: list[tuple[str, int]] = field(default_factory=list)
     models: dict[str, int] = field(default_factory=dict)
+    # Optional: exchanges per day for each model (model -> [(day, n), ...]), so the report can
+    # stack the timeline by model and a pivot to a newly released model shows on the day it happens.
+    timeline_by_model: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +73,9 @@ class Campaign:
             "evidence": [f.to_json() for f in self.evidence],
             "timeline": [[d, int(n)] for d, n in self.timeline],
             "models": {k: int(v) for k, v in self.models.items()},
+            "timeline_by_model": {
+                m: [[d, int(n)] for d, n in days] for m, days in self.timeline_by_model.items()
+            },
         }
 
 
