@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from distillguard.evaluate import evaluate_dirs, format_report
+    from distillguard.evaluate import check_bar, evaluate
+    from distillguard.evaluate.text import format_evaluation
     from distillguard.pipeline.run import run_detect
     from distillguard.simulate import simulate
 
@@ -32,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"2/3 detecting -> {det_dir}", flush=True)
     run_detect([sim_dir / "requests"], det_dir, quiet=False)
     print("3/3 scoring against the simulator's labels", flush=True)
-    result = evaluate_dirs(sim_dir, det_dir)
-    print(format_report(result))
-    (args.out / "evaluation.json").write_text(json.dumps(result.to_json(), indent=2))
+    result = evaluate(sim_dir, det_dir)
+    print(format_evaluation(result, check_bar(result)))
+    (args.out / "evaluation.json").write_text(json.dumps(result.to_json(), indent=2, default=str))
     print(f"\nreport: {det_dir / 'report.html'}", file=sys.stderr)
     return 0
