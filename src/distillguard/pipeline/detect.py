@@ -213,6 +213,7 @@ def _campaigns(
                 evidence=findings,
                 timeline=d.get("timeline", []),
                 models=d.get("models", {}),
+                timeline_by_model=d.get("timeline_by_model", {}),
             )
         )
     verdicts = [
@@ -259,15 +260,22 @@ def _campaign_details(
     for row in head.to_pyarrow().to_pylist():
         out[row["campaign_id"]].update(row)
     daily = (
-        j.group_by(["campaign_id", j.timestamp.date().name("day")])
+        j.group_by(["campaign_id", j.timestamp.date().cast("string").name("day"), "model"])
         .aggregate(n=ibis._.count())
-        .order_by(["campaign_id", "day"])
+        .order_by(["campaign_id", "day", "model"])
     )
     for row in daily.to_pyarrow().to_pylist():
-        out[row["campaign_id"]].setdefault("timeline", []).append((str(row["day"]), row["n"]))
-    models = j.group_by(["campaign_id", "model"]).aggregate(n=ibis._.count())
-    for row in models.to_pyarrow().to_pylist():
-        out[row["campaign_id"]].setdefault("models", {})[row["model"]] = row["n"]
+        d = out[row["campaign_id"]]
+        d.setdefault("timeline_by_model", {}).setdefault(row["model"], []).append(
+            (row["day"], row["n"])
+        )
+        models = d.setdefault("models", {})
+        models[row["model"]] = models.get(row["model"], 0) + row["n"]
+        timeline = d.setdefault("timeline", [])
+        if timeline and timeline[-1][0] == row["day"]:
+            timeline[-1] = (row["day"], timeline[-1][1] + row["n"])
+        else:
+            timeline.append((row["day"], row["n"]))
     for key in INDICATOR_KEYS:
         shared = (
             j.filter(j[key].notnull())
