@@ -1,0 +1,385 @@
+"""Distillation campaigns built from composable tactics.
+
+A tactic is a small frozen dataclass whose :meth:`Tactic.apply` returns a changed copy of a
+campaign cohort. A :class:`Campaign` is an id, a size and a list of tactics, applied in order to
+:func:`base_campaign`; campaigns are therefore plain data (see :meth:`Campaign.from_dict` and the
+:data:`TACTICS` registry). Each tactic's docstring names the public observation it models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar, Literal
+
+from distillguard.errors import ConfigError
+from distillguard.simulate.personas import _reseller_mix
+from distillguard.simulate.spec import (
+    Cohort,
+    ModelUse,
+    Network,
+    Population,
+    Signup,
+    Timing,
+    Traffic,
+    Weights,
+)
+
+# Capability target -> (payload pool, wrapper set). Payload pools are shared with legitimate users.
+TARGETS: dict[str, tuple[str, str]] = {
+    "reasoning_trace": ("qa_pair", "trace"),
+    "rubric_grading": ("graded", "rubric"),
+    "agentic": ("agentic", "agentic"),
+    "swe": ("swe", "swe"),
+    "long_horizon": ("long_horizon", "long_horizon"),
+    "sensitive_rewrite": ("sensitive", "sensitive"),
+    "coercion": ("math", "coercion"),
+    "coercion_code": ("code", "coercion"),
+}
+
+
+class Tactic:
+    """One composable element of a campaign."""
+
+    name: ClassVar[str]
+
+    def apply(self, c: Cohort) -> Cohort:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        args = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))  # type: ignore[arg-type]
+        return f"{self.name}({args})"
+
+
+def _pop(c: Cohort, **kw: Any) -> Cohort:
+    return replace(c, population=replace(c.population, **kw))
+
+
+def _traffic(c: Cohort, **kw: Any) -> Cohort:
+    return replace(c, traffic=replace(c.traffic, **kw))
+
+
+@dataclass(frozen=True)
+class AccountPool(Tactic):
+    """How the fraudulent accounts were created: a sign-up ``burst`` or ``gradual`` over weeks
+    (days relative to the window start), optionally each account burned after ``lifetime_days``."""
+
+    name: ClassVar[str] = "account_pool"
+    signup: Literal["burst", "gradual"] = "burst"
+    start_day: float = -3.0
+    spread_days: float = 3.0
+    lifetime_days: float = 0.0
+
+    def apply(self, c: Cohort) -> Cohort:
+        return _pop(
+            c,
+            signup=Signup(self.signup, self.start_day, self.spread_days, 0.0),
+            lifetime_days=self.lifetime_days,
+        )
+
+
+@dataclass(frozen=True)
+class Pathway(Tactic):
+    """Access pathway: ``individual`` (consumer e-mail, one org each), ``startup`` (a few
+    company domains and orgs), ``education`` (edu e-mail domains of many universities)."""
+
+    name: ClassVar[str] = "pathway"
+    kind: Literal["individual", "startup", "education"] = "individual"
+    orgs: int = 12
+
+    def apply(self, c: Cohort) -> Cohort:
+        if self.kind == "individual":
+            return _pop(c, email="consumer", orgs=0)
+        if self.kind == "startup":
+            return _pop(c, email="company", orgs=self.orgs)
+        return _pop(c, email="edu", email_domains=self.orgs, orgs=0)
+
+
+@dataclass(frozen=True)
+class PaymentReuse(Tactic):
+    """A few payment instruments across many accounts (``fingerprints`` > 0), or none shared."""
+
+    name: ClassVar[str] = "payment_reuse"
+    fingerprints: int = 5
+
+    def apply(self, c: Cohort) -> Cohort:
+        if self.fingerprints <= 0:
+            return _pop(c, payment="own", payments=0)
+        return _pop(c, payment="shared", payments=self.fingerprints)
+
+
+@dataclass(frozen=True)
+class ProxyNetwork(Tactic):
+    """Egress through a rented proxy pool: ``datacenter`` ranges or rotating ``residential`` IPs
+    across many ASNs and countries; ``sticky`` addresses per account (0 = rotate per request)."""
+
+    name: ClassVar[str] = "proxy_network"
+    kind: Literal["datacenter", "residential"] = "datacenter"
+    pool_size: int = 200
+    sticky: int = 0
+    countries: tuple[str, ...] = ()
+
+    def apply(self, c: Cohort) -> Cohort:
+        kind: Literal["proxy_datacenter", "proxy_residential"] = (
+            "proxy_datacenter" if self.kind == "datacenter" else "proxy_residential"
+        )
+        net = Network(
+            kind,
+            pool_size=self.pool_size,
+            sticky=self.sticky,
+            pool_countries=self.countries,
+            roaming=0.01,
+        )
+        return _pop(c, network=net)
+
+
+@dataclass(frozen=True)
+class SyncTiming(Tactic):
+    """Load-balanced synchronised traffic: accounts' sessions start together in shared waves
+    round the clock, requests at a fixed cadence inside a session."""
+
+    name: ClassVar[str] = "sync_timing"
+    wave_share: float = 0.5
+    jitter_s: float = 15.0
+    session_mean: float = 25.0
+    gap_s: float = 4.0
+
+    def apply(self, c: Cohort) -> Cohort:
+        t = Timing(
+            "lockstep",
+            wave_share=self.wave_share,
+            jitter_s=self.jitter_s,
+            session_mean=self.session_mean,
+            gap_s=self.gap_s,
+            regular=True,
+            operator_tz=0.0,
+        )
+        return replace(c, timing=t)
+
+
+@dataclass(frozen=True)
+class HumanJitter(Tactic):
+    """Human-like timing: a working-day curve in one operator time zone, weekends, random gaps."""
+
+    name: ClassVar[str] = "human_jitter"
+    operator_tz: float = 8.0
+    peak_hour: float = 15.0
+    session_mean: float = 3.0
+    gap_s: float = 80.0
+
+    def apply(self, c: Cohort) -> Cohort:
+        t = Timing(
+            "diurnal",
+            peak_hour=self.peak_hour,
+            weekend=0.5,
+            session_mean=self.session_mean,
+            gap_s=self.gap_s,
+            operator_tz=self.operator_tz,
+        )
+        return replace(c, timing=t)
+
+
+@dataclass(frozen=True)
+class LowAndSlow(Tactic):
+    """Each account stays under typical heavy-user volume: similar, small per-account counts
+    (the campaign's size comes from many accounts, not heavy ones)."""
+
+    name: ClassVar[str] = "low_and_slow"
+    volume_sigma: float = 0.35
+
+    def apply(self, c: Cohort) -> Cohort:
+        return _pop(c, volume_sigma=self.volume_sigma)
+
+
+@dataclass(frozen=True)
+class TrafficMixing(Tactic):
+    """A "hydra" reseller: the campaign's accounts also carry ordinary customers' traffic
+    (``share`` of their requests, labelled benign per request)."""
+
+    name: ClassVar[str] = "traffic_mixing"
+    share: float = 0.4
+
+    def apply(self, c: Cohort) -> Cohort:
+        return replace(
+            c,
+            mix_share=self.share,
+            mix_traffic=_reseller_mix(),
+            mix_timing=Timing("diurnal", peak_hour=14, weekend=0.6, session_mean=3, gap_s=50),
+        )
+
+
+@dataclass(frozen=True)
+class Wrappers(Tactic):
+    """Literal templates (``templates_per_account`` fixed variants) or paraphrased/obfuscated
+    wrappers (hundreds of variants, multilingual, filler, casing/whitespace noise, homoglyphs)."""
+
+    name: ClassVar[str] = "wrappers"
+    obfuscated: bool = True
+    templates_per_account: int = 1
+
+    def apply(self, c: Cohort) -> Cohort:
+        wr = tuple(
+            (cap, w.rstrip("~") + ("~" if self.obfuscated else "")) for cap, w in c.traffic.wrappers
+        )
+        tpa = 0 if self.obfuscated else self.templates_per_account
+        return _traffic(c, wrappers=wr, templates_per_account=tpa)
+
+
+@dataclass(frozen=True)
+class Capabilities(Tactic):
+    """What the campaign harvests: weights over :data:`TARGETS` (reasoning-trace reconstruction,
+    rubric grading, agentic tool use without session continuity, SWE, long-horizon, sensitive
+    rewrites, non-English reasoning coercion)."""
+
+    name: ClassVar[str] = "capabilities"
+    targets: Weights = (("reasoning_trace", 1.0),)
+    fabricated_history: float = 0.6
+
+    def apply(self, c: Cohort) -> Cohort:
+        caps: dict[str, float] = {}
+        wrap: dict[str, str] = {}
+        obf = any(w.endswith("~") for _, w in c.traffic.wrappers)
+        for target, weight in self.targets:
+            if target not in TARGETS:
+                raise ConfigError(f"unknown capability target {target!r}; known: {sorted(TARGETS)}")
+            cap, wset = TARGETS[target]
+            caps[cap] = caps.get(cap, 0.0) + weight
+            wrap[cap] = wset + ("~" if obf else "")
+        agentic = any(t in ("agentic", "swe", "long_horizon") for t, _ in self.targets)
+        return _traffic(
+            c,
+            capabilities=tuple(caps.items()),
+            wrappers=tuple(wrap.items()),
+            tools=(4, 16) if agentic else (0, 0),
+            fabricated_history=self.fabricated_history if agentic else 0.0,
+            system="generic" if agentic else c.traffic.system,
+        )
+
+
+@dataclass(frozen=True)
+class ModelPivot(Tactic):
+    """Move ``share`` of the traffic to a newly released model within ``lag_h`` hours (< 24)."""
+
+    name: ClassVar[str] = "model_pivot"
+    share: float = 0.5
+    lag_h: float = 10.0
+
+    def apply(self, c: Cohort) -> Cohort:
+        m = replace(c.traffic.model, adopt_share=self.share, lag_h=self.lag_h, ramp_h=4.0)
+        return _traffic(c, model=m)
+
+
+@dataclass(frozen=True)
+class Sampling(Tactic):
+    """Request parameters: large ``max_tokens`` and a consistent temperature, with ``noise`` the
+    share of requests that deviate from each account's setting."""
+
+    name: ClassVar[str] = "sampling"
+    max_tokens: tuple[tuple[int, float], ...] = ((16000, 0.6), (32000, 0.4))
+    temperature: tuple[tuple[float, float], ...] = ((0.6, 1.0),)
+    noise: float = 0.1
+
+    def apply(self, c: Cohort) -> Cohort:
+        return _traffic(
+            c,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            per_account_noise=self.noise,
+        )
+
+
+@dataclass(frozen=True)
+class ClientMix(Tactic):
+    """Which client libraries the operator's tooling uses (all are common among customers)."""
+
+    name: ClassVar[str] = "client_mix"
+    clients: Weights = (("openai-python", 0.6), ("httpx", 0.4))
+
+    def apply(self, c: Cohort) -> Cohort:
+        return _pop(c, clients=self.clients)
+
+
+TACTICS: dict[str, type[Tactic]] = {
+    cls.name: cls
+    for cls in (
+        AccountPool,
+        Pathway,
+        PaymentReuse,
+        ProxyNetwork,
+        SyncTiming,
+        HumanJitter,
+        LowAndSlow,
+        TrafficMixing,
+        Wrappers,
+        Capabilities,
+        ModelPivot,
+        Sampling,
+        ClientMix,
+    )
+}
+
+
+def base_campaign(campaign_id: str, accounts: int, exchanges: int) -> Cohort:
+    """The starting point every campaign's tactics modify: single-turn, systematic coverage."""
+    return Cohort(
+        name=campaign_id,
+        persona="campaign",
+        accounts=accounts,
+        exchanges=exchanges,
+        campaign_id=campaign_id,
+        population=Population(
+            email="consumer",
+            clients=(("openai-python", 0.5), ("anthropic-python", 0.3), ("httpx", 0.2)),
+            volume_sigma=0.6,
+            signup=Signup("burst", -5, 4, 0.0),
+            network=Network("residential"),
+        ),
+        traffic=Traffic(
+            capabilities=(("qa_pair", 1.0),),
+            wrappers=(("*", "trace"),),
+            coverage="systematic",
+            conversation="single",
+            max_tokens=((16000, 0.6), (32000, 0.4)),
+            temperature=((0.6, 1.0),),
+            per_account_noise=0.1,
+            output_mean=1600,
+            model=ModelUse(0.1, 0.2, 72, 96),
+        ),
+        timing=Timing("flat", session_mean=10, gap_s=20),
+    )
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign: id, size and tactics (applied in order)."""
+
+    campaign_id: str
+    accounts: int
+    exchanges: int
+    tactics: tuple[Tactic, ...] = field(default=())
+
+    def cohort(self) -> Cohort:
+        c = base_campaign(self.campaign_id, self.accounts, self.exchanges)
+        for t in self.tactics:
+            c = t.apply(c)
+        return replace(c, tactics=tuple(t.describe() for t in self.tactics))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Campaign:
+        """Build from plain data: ``{"campaign_id", "accounts", "exchanges", "tactics": [{"name":
+        ..., **params}]}``."""
+        tactics = []
+        for spec in d.get("tactics", []):
+            params = dict(spec)
+            name = params.pop("name")
+            if name not in TACTICS:
+                raise ConfigError(f"unknown tactic {name!r}; known: {sorted(TACTICS)}")
+            params = {
+                k: tuple(map(tuple, v))
+                if isinstance(v, list) and v and isinstance(v[0], list)
+                else tuple(v)
+                if isinstance(v, list)
+                else v
+                for k, v in params.items()
+            }
+            tactics.append(TACTICS[name](**params))
+        return cls(str(d["campaign_id"]), int(d["accounts"]), int(d["exchanges"]), tuple(tactics))
