@@ -15,7 +15,7 @@ HOURS = 24
 
 # Requests to a model first seen this long after the log starts count as a "new model" release.
 _RELEASE_MARGIN_SECONDS = 24 * 3600
-_PIVOT_WINDOW_SECONDS = 24 * 3600
+_PIVOT_WINDOW_SECONDS = 48 * 3600
 
 
 def _share(cond: ir.BooleanValue) -> ir.FloatingScalar:
@@ -93,13 +93,13 @@ def _model_pivot(t: ir.Table) -> ir.Table:
 
     A model counts as released in-window when it is first seen more than a day after the log
     starts. For each account active around a release, ``pivot_share`` is the share of its traffic
-    in the 24 h after the release that already went to the new model (legitimate users migrate
+    in the 48 h after the release that already went to the new model (legitimate users migrate
     over days; harvesting operations switch at once).
     """
-    start = t.timestamp.min().epoch_seconds()
+    start = t.aggregate(_start=t.timestamp.min().epoch_seconds())
+    firsts = t.group_by("model").aggregate(_release=t.timestamp.min().epoch_seconds())
     releases = (
-        t.group_by("model")
-        .aggregate(_release=t.timestamp.min().epoch_seconds(), _start=start)
+        firsts.cross_join(start)
         .filter(lambda r: r._release > r._start + _RELEASE_MARGIN_SECONDS)
         .select(_new_model=ibis._.model, _release=ibis._._release)
     )
