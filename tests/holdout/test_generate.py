@@ -1,0 +1,82 @@
+"""Smoke test of the independent holdout generator at a tiny scale."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+from benchmarks.holdout.generate import generate
+
+from distillguard.schema import REQUEST_LABELS_SCHEMA, REQUEST_SCHEMA
+
+SCALE = 0.03
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("holdout") / "a"
+    generate(5, d, scale=SCALE, days=10)
+    return d
+
+
+def _labels(d: Path) -> list[dict[str, str]]:
+    with open(d / "labels.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_parts_have_exactly_the_request_schema(out: Path) -> None:
+    parts = sorted((out / "requests").glob("part-*.parquet"))
+    assert parts
+    for p in parts:
+        assert pq.read_schema(p).equals(REQUEST_SCHEMA, check_metadata=False)
+    log = ds.dataset(out / "requests").to_table()
+    assert log.num_rows > 1000
+    assert pc.count_distinct(log["request_id"]).as_py() == log.num_rows
+    for name in ("org_id", "ip", "tls_fingerprint", "conversation_id", "response"):
+        assert 0 < log[name].null_count < log.num_rows, name  # optional fields sometimes null
+    assert set(pc.unique(log["status"].drop_null()).to_pylist()) <= {"ok", "error", "refused"}
+
+
+def test_every_account_labelled_once_and_attack_requests_only_in_attack_accounts(out: Path) -> None:
+    labels = _labels(out)
+    ids = [r["account_id"] for r in labels]
+    assert len(ids) == len(set(ids))
+    log = ds.dataset(out / "requests").to_table(columns=["request_id", "account_id"])
+    assert set(pc.unique(log["account_id"]).to_pylist()) == set(ids)
+    assert {r["label"] for r in labels} == {"attack", "benign"}
+    assert all(bool(r["campaign_id"]) == (r["label"] == "attack") for r in labels)
+
+    req = pq.read_table(out / "request_labels.parquet")
+    assert req.schema.equals(REQUEST_LABELS_SCHEMA, check_metadata=False)
+    assert req.num_rows == log.num_rows
+    joined = log.join(req, "request_id")
+    attackers = {r["account_id"] for r in labels if r["label"] == "attack"}
+    attack_rows = joined.filter(pc.equal(joined["label"], "attack"))
+    assert set(pc.unique(attack_rows["account_id"]).to_pylist()) <= attackers
+    campaign_of = {r["account_id"]: r["campaign_id"] for r in labels}
+    pairs = zip(
+        attack_rows["account_id"].to_pylist(), attack_rows["campaign_id"].to_pylist(), strict=True
+    )
+    assert all(campaign_of[a] == c for a, c in pairs)
+    benign_rows = joined.filter(pc.equal(joined["label"], "benign"))
+    # the hydra network carries genuine traffic too: some attack accounts have benign requests
+    assert set(pc.unique(benign_rows["account_id"]).to_pylist()) & attackers
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["requests"] == log.num_rows
+    assert len(manifest["campaigns"]) >= 3
+
+
+def test_same_seed_same_output_other_seed_differs(out: Path, tmp_path: Path) -> None:
+    generate(5, tmp_path / "b", scale=SCALE, days=10)
+    generate(6, tmp_path / "c", scale=SCALE, days=10)
+    a = ds.dataset(out / "requests").to_table()
+    b = ds.dataset(tmp_path / "b" / "requests").to_table()
+    c = ds.dataset(tmp_path / "c" / "requests").to_table()
+    assert a.equals(b)
+    assert (out / "labels.csv").read_bytes() == (tmp_path / "b" / "labels.csv").read_bytes()
+    assert not a.equals(c)
