@@ -130,8 +130,8 @@ def squeeze(cps: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def ngram_hashes(
     cps: np.ndarray, starts: np.ndarray, sizes: Sequence[int]
 ) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """For each n in ``sizes``: a 64-bit multiplicative hash (use its top bits) of the n-gram starting at every code point, and
-    whether that n-gram fits inside its text (hashes of n-grams that do not are meaningless).
+    """For each n in ``sizes``: a 64-bit multiplicative hash (use its top bits) of the n-gram
+    starting at every code point, and whether that n-gram fits inside its text.
 
     Arrays have one entry per code point, so text ``i`` owns ``starts[i]:starts[i + 1]``.
     """
@@ -156,8 +156,8 @@ NGRAM_SIZES = (1, 2, 3, 4)
 
 
 class HashedNgrams:
-    """Character n-gram features of texts, hashed into ``N_FEATURES`` signed columns and scaled
-    by ``1 / sqrt(#n-grams)`` per text (unsigned) (HashingVectorizer-style). Kept as one CSR block per n
+    """Character n-gram features of texts, hashed into ``N_FEATURES`` columns and scaled by
+    ``1 / sqrt(#n-grams)`` per text (HashingVectorizer-style). Kept as one CSR block per n
     (rows already in order, duplicates allowed), so nothing is ever sorted."""
 
     def __init__(self, texts: pa.Array, sizes: Sequence[int] = NGRAM_SIZES) -> None:
