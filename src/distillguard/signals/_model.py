@@ -25,16 +25,19 @@ class LinearTextModel:
 
     def decision(self, x: BatchedNgrams, cues: np.ndarray) -> np.ndarray:
         """Raw scores, shape ``(n, k)``."""
-        return x.dot(self.weights) + cues @ self.cue_weights + self.intercept
+        out: np.ndarray = x.dot(self.weights) + cues @ self.cue_weights + self.intercept
+        return out
 
     def proba(self, x: BatchedNgrams, cues: np.ndarray) -> np.ndarray:
         """Class probabilities: ``(n,)`` for a binary model, ``(n, k)`` (rows sum to 1) else."""
         z = self.decision(x, cues)
         if z.shape[1] == 1:
-            return 1.0 / (1.0 + np.exp(-z[:, 0]))
+            p: np.ndarray = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return p
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        probs: np.ndarray = e / e.sum(axis=1, keepdims=True)
+        return probs
 
 
 def fit(

@@ -52,7 +52,8 @@ ALPHA = 1e-4  # L2 strength; chosen by held-out recall (see docs/signals.md)
 def answer_cue(texts: pa.Array) -> np.ndarray:
     """1.0 where the prompt states an answer/solution, else 0.0 (shape ``(n, 1)``)."""
     hit = pc.match_substring_regex(nfkc_lower(pc.fill_null(texts, "")), ANSWER_MARKER)
-    return hit.to_numpy(zero_copy_only=False).astype(np.float64)[:, None]
+    out: np.ndarray = hit.to_numpy(zero_copy_only=False).astype(np.float64)[:, None]
+    return out
 
 
 def _final(answer: str) -> str:

@@ -41,7 +41,8 @@ def compute_request_signals(table: pa.Table, signals: tuple[str, ...] | None = N
     computed once; a null or missing prompt gives null features.
 
     >>> import pyarrow as pa
-    >>> t = pa.table({"request_id": ["a", "b"], "prompt": ["List the steps to install nginx.", None]})
+    >>> prompts = ["List the steps to install nginx.", None]
+    >>> t = pa.table({"request_id": ["a", "b"], "prompt": prompts})
     >>> f = compute_request_signals(t)
     >>> f.column("prompt_chars").to_pylist(), f.column("capability").to_pylist()[1]
     ([32, None], None)

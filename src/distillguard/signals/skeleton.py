@@ -52,8 +52,8 @@ SHINGLE_N = 8
 SAMPLE_MOD = 4  # keep shingles whose hash is 0 mod this (mod-sampling, as in winnowing)
 MIN_DF = 3  # a shingle must recur in at least this many distinct prompts to count as wrapper
 MIN_SHINGLES = 4
-NUM_PERM = 64
-BANDS = 16
+NUM_PERM = 128
+BANDS = 32
 THRESHOLD = 0.5
 SEED = 7
 
