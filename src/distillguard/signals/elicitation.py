@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from distillguard.signals import corpora
 from distillguard.signals._model import LinearTextModel, fit
-from distillguard.signals._text import dedupe, expand, nfkc_lower, prompt_column, prompt_features
+from distillguard.signals._text import dedupe, expand, head_tail, prompt_column, prompt_features
 from distillguard.signals.base import RequestSignal
 
 # "Answer:" / "Solution:" style markers in the languages we train on (a cue, not the detector).
@@ -45,13 +45,15 @@ QA_LABELS = {
     "vi": ("Câu hỏi", "Đáp án"),
 }
 
+CUE_WINDOW = 1000  # code points of head and tail searched for an answer marker
 GSM8K_TRAIN = 70  # GSM8K items 0..69 are training payloads, the rest held out
 ALPHA = 1e-4  # L2 strength; chosen by held-out recall (see docs/signals.md)
 
 
 def answer_cue(texts: pa.Array) -> np.ndarray:
-    """1.0 where the prompt states an answer/solution, else 0.0 (shape ``(n, 1)``)."""
-    hit = pc.match_substring_regex(nfkc_lower(pc.fill_null(texts, "")), ANSWER_MARKER)
+    """1.0 where the prompt's head or tail states an answer/solution, else 0.0 (``(n, 1)``)."""
+    window = pc.utf8_lower(head_tail(pc.fill_null(texts, ""), CUE_WINDOW, CUE_WINDOW))
+    hit = pc.match_substring_regex(window, ANSWER_MARKER)
     out: np.ndarray = hit.to_numpy(zero_copy_only=False).astype(np.float64)[:, None]
     return out
 
@@ -117,6 +119,8 @@ def corpus_negatives(seed: int = 0) -> list[str]:
     out: list[str] = []
     for pool in pools:
         out.extend(rng.sample(pool, min(len(pool), 250)))
+    # Multilingual ordinary requests (chat, rewriting, grading, coding...) from the seed sets.
+    out.extend(r["text"] for r in corpora.package_data("capability_seeds.jsonl"))
     return out
 
 

@@ -1,11 +1,12 @@
 """Prompt skeletons: fingerprints of the wrapper a prompt was built from, with payload masked.
 
-``skeleton`` is an exact 64-bit fingerprint of the masked head and tail of a prompt.
+``skeleton`` is an exact 64-bit fingerprint of the masked, normalised head and tail of a prompt.
 ``template_id`` groups near-identical wrappers (paraphrased or noised) within the data seen:
 character 8-gram shingles of the masked head and tail, keeping only shingles that recur across
-prompts (the wrapper recurs, the payload does not), MinHash (``rensa``) and LSH banding, then
-connected components over verified candidate pairs. :class:`SkeletonIndex` holds this state so
-shards can be sketched separately and merged.
+distinct prompts (the wrapper recurs, the payload does not), MinHash (``rensa``) and LSH
+banding, then connected components over candidate pairs whose MinHash similarity passes.
+:class:`SkeletonIndex` holds this state so shards can be sketched separately and merged.
+Everything runs on distinct prompts, on whole columns / flat arrays.
 """
 
 from __future__ import annotations
@@ -29,23 +30,27 @@ from distillguard.signals._text import (
     ngram_hashes,
     prompt_column,
     squeeze,
-    stable_hash64,
 )
 from distillguard.signals.base import RequestSignal
 
-# Cheap confusable folding: Cyrillic/Greek look-alikes of Latin letters.
+# Cheap confusable folding (on code points): Cyrillic/Greek look-alikes of Latin letters.
 _CONFUSABLES = {
     "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
-    "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "τ": "t",
+    "ѕ": "s", "ј": "j", "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v",
+    "ρ": "p", "τ": "t",
 }  # fmt: skip
+_FOLD = np.arange(0x10000, dtype=np.uint32)
+for _src, _dst in _CONFUSABLES.items():
+    _FOLD[ord(_src)] = ord(_dst)
+
 _MASKS = (
     (r"```[\s\S]*?```", " <code> "),
     (r"https?://\S+|www\.\S+", " <url> "),
     (r"[\w.+-]+@[\w-]+\.[\w.-]+", " <email> "),
     (r"\"[^\"\n]{1,400}\"|“[^”\n]{1,400}”|«[^»\n]{1,400}»|「[^」\n]{1,400}」", " <q> "),
     (r"[0-9]+(?:[.,][0-9]+)*", "<n>"),
-    (r"\s+", " "),
 )
+MASK_WINDOW = 600  # head and tail code points masked (payload in between is never looked at)
 SKELETON_CHARS = 120  # head and tail kept for the exact fingerprint
 SHINGLE_WINDOW = 300  # head and tail shingled for near-duplicate grouping
 SHINGLE_N = 8
@@ -56,120 +61,156 @@ NUM_PERM = 128
 BANDS = 32
 THRESHOLD = 0.5
 SEED = 7
+_FP_TABLE = np.random.default_rng(20261126).integers(
+    1, 2**63, size=2 * SKELETON_CHARS + 8, dtype=np.uint64
+)
 
 
 def mask(prompts: pa.Array) -> pa.Array:
-    """Normalised prompts (NFKC, case-folded, common Cyrillic/Greek homoglyphs of Latin letters
-    folded) with payload-like spans (code, URLs, e-mails, quotes, numbers) masked."""
-    out = nfkc_lower(prompts)
-    for src, dst in _CONFUSABLES.items():
-        out = pc.replace_substring(out, src, dst)
+    """Head and tail of each prompt, NFKC and case-folded, with payload-like spans (code, URLs,
+    e-mails, quoted strings, numbers) masked."""
+    out = nfkc_lower(head_tail(prompts, MASK_WINDOW, MASK_WINDOW))
     for pattern, repl in _MASKS:
         out = pc.replace_substring_regex(out, pattern, repl)
-    return pc.utf8_trim_whitespace(out)
+    return out
 
 
-def skeleton_text(masked: pa.Array) -> pa.Array:
-    """The exact-fingerprint text: masked head and tail."""
-    return head_tail(masked, SKELETON_CHARS, SKELETON_CHARS)
+def _folded_codepoints(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    cps, starts = squeeze(*codepoints(texts))
+    cps = np.where(cps < 0x10000, _FOLD[cps & np.uint32(0xFFFF)], cps)
+    return cps, starts
+
+
+def fingerprints(masked: pa.Array) -> np.ndarray:
+    """Exact 64-bit fingerprint of each masked text's head and tail (whitespace-collapsed,
+    homoglyph-folded): a position-keyed multilinear hash over code points, fully vectorised."""
+    cps, starts = _folded_codepoints(head_tail(masked, SKELETON_CHARS, SKELETON_CHARS))
+    lens = np.diff(starts)
+    pos = np.arange(len(cps), dtype=np.int64) - np.repeat(starts[:-1], lens)
+    with np.errstate(over="ignore"):
+        terms = (cps.astype(np.uint64) + np.uint64(1)) * _FP_TABLE[
+            np.minimum(pos, len(_FP_TABLE) - 1)
+        ]
+        out = np.zeros(len(lens), dtype=np.uint64)
+        nz = lens > 0
+        if len(terms):
+            out[nz] = np.add.reduceat(terms, starts[:-1][nz])
+        out = (out ^ (out >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9) + lens.astype(
+            np.uint64
+        )
+    return out
 
 
 def shingles(masked: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Sampled character shingles of the masked head/tail of each text: flat hashes and
     per-text offsets (``n + 1``)."""
-    cps, starts = squeeze(*codepoints(head_tail(masked, SHINGLE_WINDOW, SHINGLE_WINDOW)))
+    cps, starts = _folded_codepoints(head_tail(masked, SHINGLE_WINDOW, SHINGLE_WINDOW))
     ((_, hs, ok),) = ngram_hashes(cps, starts, (SHINGLE_N,))
     hs = hs >> np.uint64(8)
     keep = ok & (hs % np.uint64(SAMPLE_MOD) == 0)
-    counts = np.add.reduceat(keep.astype(np.int64), starts[:-1]) if len(cps) else keep[:0]
-    counts = np.where(np.diff(starts) > 0, counts, 0) if len(counts) else np.zeros(0, np.int64)
+    doc = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+    counts = np.bincount(doc[keep], minlength=len(starts) - 1)
     offsets = np.zeros(len(starts), dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return hs[keep], offsets
 
 
 @dataclass
-class SkeletonIndex:
-    """Mergeable near-duplicate state over distinct skeletons (datasketch-style vocabulary).
-
-    ``update_batch`` adds a table's prompts, ``merge`` combines two indexes (e.g. two shards),
-    ``template_ids`` assigns each row of a table its template id using everything seen.
-    """
+class Sketch:
+    """Distinct skeletons with their sampled shingles (flat hashes + offsets)."""
 
     skeletons: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
-    hashes: list[np.ndarray] = field(default_factory=list)  # per distinct skeleton
-    _seen: set[int] = field(default_factory=set)
+    flat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
 
-    def update_batch(self, table: pa.Table) -> SkeletonIndex:
-        """Add the distinct prompts of ``table``."""
-        skel, _, flat, offsets = _distinct_sketch(table)
-        new = [i for i, s in enumerate(skel.tolist()) if s not in self._seen]
-        for i in new:
-            self._seen.add(int(skel[i]))
-            self.hashes.append(flat[offsets[i] : offsets[i + 1]])
-        self.skeletons = np.concatenate([self.skeletons, skel[new]])
-        return self
+    @classmethod
+    def of(cls, distinct_prompts: pa.Array) -> Sketch:
+        masked = mask(distinct_prompts)
+        flat, offsets = shingles(masked)
+        return cls(fingerprints(masked), flat, offsets).unique()
 
-    def merge(self, other: SkeletonIndex) -> SkeletonIndex:
-        """Fold ``other`` into this index (order-independent result)."""
-        for s, h in zip(other.skeletons.tolist(), other.hashes, strict=True):
-            if s not in self._seen:
-                self._seen.add(s)
-                self.hashes.append(h)
-                self.skeletons = np.append(self.skeletons, np.uint64(s))
-        return self
+    def unique(self) -> Sketch:
+        """One entry per skeleton (first occurrence), sorted by skeleton."""
+        skel, first = np.unique(self.skeletons, return_index=True)
+        lens = np.diff(self.offsets)[first]
+        take = np.repeat(self.offsets[first], lens) + (
+            np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+        )
+        offsets = np.zeros(len(skel) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        return Sketch(skel, self.flat[take], offsets)
 
-    def groups(self) -> dict[int, int]:
-        """Skeleton fingerprint -> template id (smallest skeleton of its group, as int64)."""
+    def concat(self, other: Sketch) -> Sketch:
+        return Sketch(
+            np.concatenate([self.skeletons, other.skeletons]),
+            np.concatenate([self.flat, other.flat]),
+            np.concatenate([self.offsets, other.offsets[1:] + self.offsets[-1]]),
+        ).unique()
+
+    def template_ids(self) -> np.ndarray:
+        """Template id per skeleton: the smallest skeleton (as int64) of its group."""
         n = len(self.skeletons)
         if n == 0:
-            return {}
-        order = np.argsort(self.skeletons)  # merge order must not matter
-        skel = self.skeletons[order]
-        hs = [self.hashes[i] for i in order]
-        lens = np.array([len(h) for h in hs], dtype=np.int64)
-        flat = np.concatenate(hs) if hs else np.zeros(0, np.uint64)
-        _, inv, df = np.unique(flat, return_inverse=True, return_counts=True)
-        keep = df[inv] >= MIN_DF
+            return np.zeros(0, np.int64)
+        lens = np.diff(self.offsets)
         rows = np.repeat(np.arange(n), lens)
+        _, inv, df = np.unique(self.flat, return_inverse=True, return_counts=True)
+        keep = df[inv] >= MIN_DF
         kept_counts = np.bincount(rows[keep], minlength=n)
         labels = np.arange(n)
         eligible = np.flatnonzero(kept_counts >= MIN_SHINGLES)
         if len(eligible) > 1:
-            sel = keep & np.isin(rows, eligible)
+            sel = keep & (kept_counts[rows] >= MIN_SHINGLES)
             offs = np.zeros(len(eligible) + 1, dtype=np.uint64)
             np.cumsum(kept_counts[eligible], out=offs[1:])
             digests = np.asarray(
                 rensa.RMinHash.digest_matrix_from_flat_token_hashes(
-                    np.ascontiguousarray(flat[sel]), offs, NUM_PERM, SEED
+                    np.ascontiguousarray(self.flat[sel]), offs, NUM_PERM, SEED
                 ).to_rows(),
                 dtype=np.uint64,
             )
             labels = _lsh_components(digests, eligible, n)
         root_min = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-        skel_i64 = skel.view(np.int64)
-        np.minimum.at(root_min, labels, skel_i64)
-        template = root_min[labels]
-        return dict(zip(skel.tolist(), template.tolist(), strict=True))
+        np.minimum.at(root_min, labels, self.skeletons.view(np.int64))
+        return root_min[labels]
+
+
+@dataclass
+class SkeletonIndex:
+    """Mergeable near-duplicate state (datasketch-style vocabulary): ``update_batch`` adds a
+    table's prompts, ``merge`` folds in another index (e.g. another shard; order does not
+    matter), ``template_ids`` assigns each row of a table its template id using all state."""
+
+    sketch: Sketch = field(default_factory=Sketch)
+
+    def update_batch(self, table: pa.Table) -> SkeletonIndex:
+        """Add the distinct prompts of ``table``."""
+        distinct, _ = dedupe(prompt_column(table))
+        self.sketch = self.sketch.concat(Sketch.of(distinct))
+        return self
+
+    def merge(self, other: SkeletonIndex) -> SkeletonIndex:
+        """Fold ``other`` into this index."""
+        self.sketch = self.sketch.concat(other.sketch)
+        return self
+
+    def __len__(self) -> int:
+        return len(self.sketch.skeletons)
 
     def template_ids(self, table: pa.Table) -> pa.Array:
-        """Template id (int64) per row of ``table`` (null where the prompt is null); rows whose
-        prompt was never added get their own skeleton as id."""
-        prompts = prompt_column(table)
-        distinct, idx = dedupe(prompts)
-        skel = stable_hash64(skeleton_text(mask(distinct)))
-        g = self.groups()
-        ids = np.array([g.get(int(s), int(s.view(np.int64))) for s in skel], dtype=np.int64)
-        return expand(pa.array(ids, pa.int64()), idx)
-
-
-def _distinct_sketch(table: pa.Table) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]:
-    prompts = prompt_column(table)
-    distinct, idx = dedupe(prompts)
-    masked = mask(distinct)
-    skel = stable_hash64(skeleton_text(masked))
-    flat, offsets = shingles(masked)
-    return skel, idx, flat, offsets
+        """Template id (int64) per row (null where the prompt is null); prompts never added
+        get their own skeleton as id."""
+        distinct, idx = dedupe(prompt_column(table))
+        skel = fingerprints(mask(distinct))
+        known = self.sketch.skeletons
+        ids = self.sketch.template_ids()
+        pos = np.searchsorted(known, skel)
+        pos_c = np.minimum(pos, max(len(known) - 1, 0))
+        hit = (
+            (pos < len(known)) & (known[pos_c] == skel) if len(known) else np.zeros(len(skel), bool)
+        )
+        out = np.where(hit, ids[pos_c] if len(ids) else 0, skel.view(np.int64))
+        return expand(pa.array(out, pa.int64()), idx)
 
 
 def _lsh_components(digests: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
@@ -204,16 +245,16 @@ class SkeletonSignal(RequestSignal):
     columns: ClassVar[tuple[str, ...]] = ("skeleton", "template_id")
 
     def compute(self, table: pa.Table) -> pa.Table:
-        skel, idx, flat, offsets = _distinct_sketch(table)
-        index = SkeletonIndex()
-        index.skeletons = skel
-        index.hashes = [flat[offsets[i] : offsets[i + 1]] for i in range(len(skel))]
-        index._seen = set(skel.tolist())
-        g = index.groups()
-        ids = np.array([g[int(s)] for s in skel], dtype=np.int64)
+        distinct, idx = dedupe(prompt_column(table))
+        masked = mask(distinct)
+        skel = fingerprints(masked)
+        flat, offsets = shingles(masked)
+        sketch = Sketch(skel, flat, offsets).unique()
+        ids = sketch.template_ids()
+        per_distinct = ids[np.searchsorted(sketch.skeletons, skel)] if len(skel) else ids
         return pa.table(
             {
                 "skeleton": expand(pa.array(skel, pa.uint64()), idx),
-                "template_id": expand(pa.array(ids, pa.int64()), idx),
+                "template_id": expand(pa.array(per_distinct, pa.int64()), idx),
             }
         )
