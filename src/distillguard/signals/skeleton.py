@@ -50,7 +50,7 @@ _MASKS = (
     (r"\"[^\"\n]{1,400}\"|“[^”\n]{1,400}”|«[^»\n]{1,400}»|「[^」\n]{1,400}」", " <q> "),
     (r"[0-9]+(?:[.,][0-9]+)*", "<n>"),
 )
-MASK_WINDOW = 600  # head and tail code points masked (payload in between is never looked at)
+MASK_WINDOW = 400  # head and tail code points masked (payload in between is never looked at)
 SKELETON_CHARS = 120  # head and tail kept for the exact fingerprint
 SHINGLE_WINDOW = 300  # head and tail shingled for near-duplicate grouping
 SHINGLE_N = 8
@@ -61,6 +61,8 @@ NUM_PERM = 128
 BANDS = 32
 THRESHOLD = 0.5
 SEED = 7
+BATCH = 2048  # texts per NumPy batch (keeps temporaries in cache)
+DF_BITS = 24  # document frequency is counted in 2**24 hash buckets
 _FP_TABLE = np.random.default_rng(20261126).integers(
     1, 2**63, size=2 * SKELETON_CHARS + 8, dtype=np.uint64
 )
@@ -81,7 +83,7 @@ def _folded_codepoints(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return cps, starts
 
 
-def fingerprints(masked: pa.Array) -> np.ndarray:
+def _fingerprints(masked: pa.Array) -> np.ndarray:
     """Exact 64-bit fingerprint of each masked text's head and tail (whitespace-collapsed,
     homoglyph-folded): a position-keyed multilinear hash over code points, fully vectorised."""
     cps, starts = _folded_codepoints(head_tail(masked, SKELETON_CHARS, SKELETON_CHARS))
@@ -101,18 +103,44 @@ def fingerprints(masked: pa.Array) -> np.ndarray:
     return out
 
 
-def shingles(masked: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def _shingles(masked: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Sampled character shingles of the masked head/tail of each text: flat hashes and
     per-text offsets (``n + 1``)."""
     cps, starts = _folded_codepoints(head_tail(masked, SHINGLE_WINDOW, SHINGLE_WINDOW))
-    ((_, hs, ok),) = ngram_hashes(cps, starts, (SHINGLE_N,))
-    hs = hs >> np.uint64(8)
+    half = SHINGLE_N // 2
+    ((_, h4, _),) = ngram_hashes(cps, starts, (half,))  # two half-grams make one shingle
+    room = np.repeat(starts[1:], np.diff(starts)) - np.arange(len(cps), dtype=np.int64)
+    ok = room >= SHINGLE_N
+    with np.errstate(over="ignore"):
+        nxt = np.zeros_like(h4)
+        nxt[:-half] = h4[half:]
+        hs = (h4 * np.uint64(0x9E3779B97F4A7C15) + nxt) >> np.uint64(8)
     keep = ok & (hs % np.uint64(SAMPLE_MOD) == 0)
     doc = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
     counts = np.bincount(doc[keep], minlength=len(starts) - 1)
     offsets = np.zeros(len(starts), dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return hs[keep], offsets
+
+
+def fingerprints(masked: pa.Array) -> np.ndarray:
+    """Exact 64-bit fingerprint per masked text (see :func:`_fingerprints`), in batches."""
+    parts = [_fingerprints(masked.slice(i, BATCH)) for i in range(0, len(masked), BATCH)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+def shingles(masked: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Sampled shingles per masked text (see :func:`_shingles`), in batches."""
+    flats: list[np.ndarray] = []
+    offsets = [np.zeros(1, np.int64)]
+    base = 0
+    for i in range(0, len(masked), BATCH):
+        flat, off = _shingles(masked.slice(i, BATCH))
+        flats.append(flat)
+        offsets.append(off[1:] + base)
+        base += len(flat)
+    flat_all = np.concatenate(flats) if flats else np.zeros(0, np.uint64)
+    return flat_all, np.concatenate(offsets)
 
 
 @dataclass
@@ -154,8 +182,9 @@ class Sketch:
             return np.zeros(0, np.int64)
         lens = np.diff(self.offsets)
         rows = np.repeat(np.arange(n), lens)
-        _, inv, df = np.unique(self.flat, return_inverse=True, return_counts=True)
-        keep = df[inv] >= MIN_DF
+        bucket = (self.flat >> np.uint64(56 - DF_BITS)).astype(np.int64)  # flat has 56 bits
+        df = np.bincount(bucket, minlength=1 << DF_BITS)  # collisions only over-count
+        keep = df[bucket] >= MIN_DF
         kept_counts = np.bincount(rows[keep], minlength=n)
         labels = np.arange(n)
         eligible = np.flatnonzero(kept_counts >= MIN_SHINGLES)
@@ -216,20 +245,22 @@ class SkeletonIndex:
 def _lsh_components(digests: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
     """Connected components over LSH candidate pairs whose MinHash similarity passes."""
     r = NUM_PERM // BANDS
+    cols = np.ascontiguousarray(digests.T)
     src: list[np.ndarray] = []
     dst: list[np.ndarray] = []
     with np.errstate(over="ignore"):
         for band in range(BANDS):
             key = np.zeros(len(digests), dtype=np.uint64)
             for j in range(band * r, (band + 1) * r):
-                key = key * np.uint64(0x100000001B3) + digests[:, j]
+                key = key * np.uint64(0x100000001B3) + cols[j]
             _, first, inv = np.unique(key, return_index=True, return_inverse=True)
             leader = first[inv]
             pair = leader != np.arange(len(digests))
             src.append(np.flatnonzero(pair))
             dst.append(leader[pair])
-    left = np.concatenate(src)
-    right = np.concatenate(dst)
+    m = len(digests)
+    pairs = np.unique(np.concatenate(src) * m + np.concatenate(dst))  # a pair recurs per band
+    left, right = pairs // m, pairs % m
     ok = (digests[left] == digests[right]).mean(axis=1) >= THRESHOLD
     a, c = eligible[left[ok]], eligible[right[ok]]
     graph = sparse.coo_matrix((np.ones(len(a)), (a, c)), shape=(n, n))
