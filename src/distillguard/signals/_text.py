@@ -6,7 +6,6 @@ are hashed on one flat NumPy array of code points.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -230,15 +229,3 @@ def prompt_features(distinct_prompts: pa.Array) -> BatchedNgrams:
     x = BatchedNgrams(windows(distinct_prompts))
     _FEATURE_CACHE[:] = [(distinct_prompts, x)]
     return x
-
-
-def stable_hash64(values: pa.Array) -> np.ndarray:
-    """A 64-bit BLAKE2b hash of each (non-null) string, stable across processes and versions.
-
-    Call it on distinct values only (it loops over them).
-    """
-    out = np.zeros(len(values), dtype=np.uint64)
-    for i, v in enumerate(values.to_pylist()):
-        if v is not None:
-            out[i] = int.from_bytes(hashlib.blake2b(v.encode(), digest_size=8).digest(), "little")
-    return out
