@@ -21,17 +21,33 @@ from distillguard.ingest.sniffing import first_object, read_head
 MAX_DOCUMENT_BYTES = 1 << 30
 
 
+ATTRIBUTES: set[str] = set()
+EVENT_ATTRIBUTES: set[tuple[str, str]] = set()
+
+
 def a(key: str) -> str:
-    """SQL: a span attribute (falling back to the resource's)."""
-    return f"coalesce(dg_attr(attrs, '{key}'), dg_attr(rattrs, '{key}'))"
+    """SQL: the column holding a span attribute (falling back to the resource's)."""
+    ATTRIBUTES.add(key)
+    return f'"a:{key}"'
 
 
 def ev(event: str, key: str) -> str:
-    """SQL: an attribute of the last span event with this name."""
-    return (
-        f"dg_attr(dg_attrs(list_filter(events, lambda e: e->>'$.name' = '{event}')[-1]"
-        f"->'$.attributes'), '{key}')"
-    )
+    """SQL: the column holding an attribute of the last span event with this name."""
+    EVENT_ATTRIBUTES.add((event, key))
+    return f'"e:{event}:{key}"'
+
+
+def _attribute_columns() -> str:
+    cols = [
+        f"coalesce(dg_attr(attrs, '{k}'), dg_attr(rattrs, '{k}')) AS \"a:{k}\""
+        for k in sorted(ATTRIBUTES)
+    ]
+    cols += [
+        f"dg_attr(dg_attrs(list_filter(events, lambda e: e->>'$.name' = '{e}')[-1]"
+        f"->'$.attributes'), '{k}') AS \"e:{e}:{k}\""
+        for e, k in sorted(EVENT_ATTRIBUTES)
+    ]
+    return ", ".join(cols)
 
 
 def _json(expr: str) -> str:
@@ -39,8 +55,10 @@ def _json(expr: str) -> str:
 
 
 _NS = "coalesce(span->>'$.startTimeUnixNano', span->>'$.start_time_unix_nano')"
-_IN = a("gen_ai.input.messages")
-_OUT = a("gen_ai.output.messages")
+_IN = "in_msgs"  # columns computed from these attributes in records_sql
+a("gen_ai.input.messages")
+a("gen_ai.output.messages")
+_OUT = "out_msgs"
 
 
 class OtelAdapter(JsonRecordsAdapter):
@@ -102,10 +120,15 @@ class OtelAdapter(JsonRecordsAdapter):
             f"THEN {spans} ELSE [struct_pack(span := line::JSON, res := NULL::JSON)] END) AS s "
             f"FROM {lines}"
         )
-        return (
+        spans_sql = (
             "SELECT _loc, span, dg_attrs(span->'$.attributes') AS attrs, dg_attrs(res) AS rattrs, "
-            "json_extract(span, '$.events[*]') AS events, span::VARCHAR AS _rawrec, span AS j "
+            "json_extract(span, '$.events[*]') AS events, span::VARCHAR AS _rawrec "
             f"FROM (SELECT _loc, s.span AS span, s.res AS res FROM ({expanded}))"
+        )
+        with_attrs = f"SELECT *, {_attribute_columns()} FROM ({spans_sql})"
+        return (
+            f"SELECT *, {_json(a('gen_ai.input.messages'))} AS in_msgs, "
+            f"{_json(a('gen_ai.output.messages'))} AS out_msgs FROM ({with_attrs})"
         )
 
     def blocks(self, path: Path) -> Iterator[pa.Table]:
