@@ -109,7 +109,9 @@ def validate_sql(
         if sql_t == "VARCHAR":
             cast = f"CAST({raw} AS VARCHAR)"
             if not f.nullable:
-                cast = f"NULLIF(trim({cast}), '')"
+                # Blank means missing. trim() only on short values: it is slow on long text.
+                blank = f"strlen({cast}) <= 64 AND trim({cast}) = ''"
+                cast = f"CASE WHEN {blank} THEN NULL ELSE {cast} END"
             if f.name == "status":
                 cast = f"lower(trim({cast}))"
         else:

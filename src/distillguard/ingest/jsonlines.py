@@ -67,6 +67,32 @@ def _decode_lines(chunk: bytes) -> pa.Array:
         return pa.array(lines, pa.large_string())
 
 
+def _json_valid(con: duckdb.DuckDBPyConnection, block: pa.Table) -> pa.Array:
+    name = temp_name("valid")
+    con.register(name, block.select(["line"]))
+    try:
+        out = con.sql(f"SELECT json_valid(line) AS ok FROM {name}").to_arrow_table()["ok"]
+    finally:
+        con.unregister(name)
+    return pc.fill_null(out, False)
+
+
+def _not_blank(lines: pa.Array) -> pa.Array:
+    """Mask of lines with content (whitespace is only checked on short lines: it is slow)."""
+    nbytes = pc.binary_length(lines)
+    short = pc.less_equal(nbytes, 16)
+    blank_short = pc.and_(
+        short,
+        pc.equal(
+            pc.utf8_length(
+                pc.utf8_trim_whitespace(pc.if_else(short, lines, pa.scalar("", lines.type)))
+            ),
+            0,
+        ),
+    )
+    return pc.invert(blank_short)
+
+
 def iter_line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
     """Yield tables ``(_loc int64, line string)`` of at most ``max_lines`` non-blank lines."""
     first_line = 1
@@ -90,9 +116,7 @@ def iter_line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
                     n = len(lines)
                     locs = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
                     first_line += n
-                    trimmed = pc.utf8_trim_whitespace(lines)
-                    keep = pc.greater(pc.utf8_length(trimmed), 0)
-                    block = pa.table({"_loc": locs, "line": trimmed}).filter(keep)
+                    block = pa.table({"_loc": locs, "line": lines}).filter(_not_blank(lines))
                     for start in range(0, block.num_rows, max_lines):
                         yield block.slice(start, max_lines)
                 elif not eof:
@@ -128,19 +152,24 @@ class JsonRecordsAdapter(Adapter):
         return iter_line_blocks(path, self.batch_size)
 
     def _convert(self, block: pa.Table, con: duckdb.DuckDBPyConnection, source: str) -> Batch:
+        # One JSON parse to find invalid lines; non-object JSON falls through to "missing:".
+        valid = _json_valid(con, block)
+        not_obj = block.filter(pc.invert(valid))
+        not_obj = pa.table(
+            {
+                "_loc": not_obj["_loc"],
+                "reason": pa.array(["invalid_json"] * not_obj.num_rows, pa.string()),
+                "raw": not_obj["line"],
+            }
+        )
+        good_lines = block.filter(valid)
         name = temp_name("lines")
-        con.register(name, block)
+        con.register(name, good_lines)
         try:
-            not_obj = con.sql(
-                f"SELECT _loc, CASE WHEN json_valid(line) THEN 'not_an_object' ELSE 'invalid_json' "
-                f"END AS reason, line AS raw FROM {name} "
-                f"WHERE NOT json_valid(line) OR json_type(line) <> 'OBJECT'"
-            ).to_arrow_table()
-            objs = f"(SELECT * FROM {name} WHERE json_valid(line) AND json_type(line) = 'OBJECT')"
             try:
-                good, bad = self._validate(con, objs, name, source)
+                good, bad = self._validate(con, name, name, source)
             except DATA_ERRORS:
-                good, bad = self._bisect(block, con, source, not_obj)
+                good, bad = self._bisect(good_lines, con, source, not_obj)
                 return Batch(good, bad, block.num_rows)
         finally:
             con.unregister(name)
@@ -157,13 +186,11 @@ class JsonRecordsAdapter(Adapter):
         self, block: pa.Table, con: duckdb.DuckDBPyConnection, source: str, not_obj: pa.Table
     ) -> tuple[pa.Table, pa.Table]:
         """Process a block DuckDB rejected by halves, quarantining the lines that fail alone."""
-        bad_locs = set(not_obj["_loc"].to_pylist())
-        keep = pc.invert(pc.is_in(block["_loc"], pa.array(sorted(bad_locs), pa.int64())))
         goods: list[pa.Table] = []
         bads: list[pa.Table] = [
             quarantine_table(source, self.unit, not_obj["_loc"], not_obj["reason"], not_obj["raw"])
         ]
-        stack = [block.filter(keep)]
+        stack = [block]
         while stack:
             part = stack.pop()
             if part.num_rows == 0:
