@@ -228,6 +228,7 @@ class Workspace:
 
     root: Path
     db_name: str = "distillguard.duckdb"
+    memory_limit: str = "1GB"  # DuckDB's buffer pool; its default (80% of RAM) caches every block
 
     @property
     def db_path(self) -> Path:
@@ -246,7 +247,9 @@ class Workspace:
         try:
             if not read_only:
                 Path(self.root).mkdir(parents=True, exist_ok=True)
-            return duckdb.connect(str(self.db_path), read_only=read_only)
+            con = duckdb.connect(str(self.db_path), read_only=read_only)
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            return con
         except (OSError, duckdb.Error) as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DistillguardError(f"cannot open workspace: {msg}", source=str(self.root)) from exc
