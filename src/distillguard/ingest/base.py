@@ -1,0 +1,201 @@
+"""The adapter role, the batch it yields, and the shared SQL validator.
+
+An adapter turns one file into :class:`Batch` es: canonical rows (``REQUEST_SCHEMA``) plus the rows
+it had to quarantine. Every adapter maps its format to *raw* canonical columns as DuckDB SQL
+expressions; :func:`validate` then casts them to the schema and names what is wrong with a row,
+for a whole batch at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from distillguard.schema import REQUEST_SCHEMA, STATUS_VALUES
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string()),
+        pa.field("unit", pa.string()),
+        pa.field("location", pa.int64()),
+        pa.field("reason", pa.string()),
+        pa.field("raw", pa.large_string()),
+    ]
+)
+
+DEFAULT_BATCH_SIZE = 100_000
+
+_counter = itertools.count()
+
+
+@dataclass
+class Batch:
+    """Canonical rows read from one part of a file, and the rows quarantined from it."""
+
+    rows: pa.Table
+    quarantined: pa.Table
+    rows_read: int
+
+
+class Adapter(ABC):
+    """Reads one log format. ``__init__`` only stores parameters."""
+
+    name: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+        self.batch_size = batch_size
+
+    @classmethod
+    @abstractmethod
+    def sniff(cls, path: Path, head: bytes) -> bool:
+        """Whether the file starting with ``head`` (decompressed) looks like this format."""
+
+    @abstractmethod
+    def read(self, path: Path, con: duckdb.DuckDBPyConnection) -> Iterator[Batch]:
+        """Yield batches of canonical and quarantined rows; raise InputError if unreadable."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(batch_size={self.batch_size})"
+
+
+def temp_name(prefix: str = "dg") -> str:
+    """A fresh name for a registered view."""
+    return f"_{prefix}_{next(_counter)}"
+
+
+def _sql_type(t: pa.DataType) -> str:
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ"
+    if pa.types.is_integer(t):
+        return "BIGINT"
+    if pa.types.is_floating(t):
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+def validate_sql(
+    src: str,
+    exprs: Mapping[str, str],
+    checks: Sequence[tuple[str, str]] = (),
+    raw_expr: str | None = None,
+) -> str:
+    """SQL casting raw canonical expressions over ``src`` (which has ``_loc``) to the schema.
+
+    ``exprs`` maps canonical field -> SQL expression (missing fields are NULL). ``checks`` are
+    adapter-specific ``(reason, condition)`` pairs tested before the generic ones. The result has
+    ``_loc``, every canonical column and ``_reason`` (NULL for a good row), and ``_raw`` (the raw
+    record text of a bad row) when ``raw_expr`` is given.
+    """
+    inner = ["_loc", f"{raw_expr or 'NULL'} AS _rawsrc"]
+    outer = ["_loc", "_rawsrc"]
+    reasons: list[str] = []
+    for i, (reason, cond) in enumerate(checks):
+        inner.append(f"({cond}) AS _chk{i}")
+        reasons.append(f"WHEN _chk{i} THEN '{reason}'")
+    for f in REQUEST_SCHEMA:
+        expr = exprs.get(f.name, "NULL")
+        inner.append(f'{expr} AS "r_{f.name}"')
+        sql_t = _sql_type(f.type)
+        raw = f'"r_{f.name}"'
+        if sql_t == "VARCHAR":
+            cast = f"CAST({raw} AS VARCHAR)"
+            if not f.nullable:
+                # Blank means missing. trim() only on short values: it is slow on long text.
+                blank = f"strlen({cast}) <= 64 AND trim({cast}) = ''"
+                cast = f"CASE WHEN {blank} THEN NULL ELSE {cast} END"
+            if f.name == "status":
+                cast = f"lower(trim({cast}))"
+        else:
+            cast = f"TRY_CAST({raw} AS {sql_t})"
+        outer.append(f'{cast} AS "{f.name}", {raw}')
+    reasons.extend(
+        f'WHEN "{f.name}" IS NULL AND "r_{f.name}" IS NULL THEN \'missing:{f.name}\''
+        for f in REQUEST_SCHEMA
+        if not f.nullable
+    )
+    for f in REQUEST_SCHEMA:
+        if _sql_type(f.type) == "VARCHAR" and f.nullable:
+            continue
+        kind = "bad_timestamp" if pa.types.is_timestamp(f.type) else "bad_type"
+        if _sql_type(f.type) == "VARCHAR":
+            kind = "missing"
+        reasons.append(
+            f'WHEN "{f.name}" IS NULL AND "r_{f.name}" IS NOT NULL THEN \'{kind}:{f.name}\''
+        )
+    allowed = ", ".join(f"'{s}'" for s in sorted(STATUS_VALUES))
+    reasons.append(f"WHEN status IS NOT NULL AND status NOT IN ({allowed}) THEN 'bad_value:status'")
+    reasons.append("WHEN isinf(temperature) OR isnan(temperature) THEN 'bad_value:temperature'")
+    names = ", ".join(f'"{n}"' for n in REQUEST_SCHEMA.names)
+    raws = ", ".join(f'"r_{n}"' for n in REQUEST_SCHEMA.names)
+    return (
+        f"SELECT *, CASE WHEN _reason IS NOT NULL THEN _rawsrc END AS _raw FROM ("
+        f"SELECT _loc, _rawsrc, {names}, {raws}, CASE {' '.join(reasons)} END AS _reason FROM ("
+        f"SELECT {', '.join(outer)}{''.join(f', _chk{i}' for i in range(len(checks)))} FROM ("
+        f"SELECT {', '.join(inner)} FROM {src})))"
+    )
+
+
+def split_valid(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    *,
+    source: str,
+    unit: str,
+    raw_sql: str | None = None,
+) -> tuple[pa.Table, pa.Table]:
+    """Run a :func:`validate_sql` query; return (canonical rows, quarantine rows).
+
+    Without ``raw_sql`` the raw text comes from the query's ``_raw`` column. ``raw_sql`` is a query
+    with columns ``_loc`` and ``raw``, run only when some rows failed.
+    """
+    result = con.sql(sql).to_arrow_table()
+    bad = pc.is_valid(result["_reason"])
+    good = result.filter(pc.invert(bad)).select(REQUEST_SCHEMA.names).cast(REQUEST_SCHEMA)
+    failed = result.filter(bad).select(["_loc", "_reason", "_raw"])
+    if failed.num_rows == 0:
+        return good, QUARANTINE_SCHEMA.empty_table()
+    if raw_sql is None:
+        return good, quarantine_table(
+            source, unit, failed["_loc"], failed["_reason"], failed["_raw"]
+        )
+    failed = failed.select(["_loc", "_reason"])
+    name = temp_name("bad")
+    con.register(name, failed)
+    try:
+        rows = con.sql(
+            f"SELECT b._loc, b._reason, r.raw FROM {name} b LEFT JOIN ({raw_sql}) r "
+            f"ON r._loc = b._loc AND r._loc IN (SELECT _loc FROM {name}) ORDER BY b._loc"
+        ).to_arrow_table()
+    finally:
+        con.unregister(name)
+    return good, quarantine_table(source, unit, rows["_loc"], rows["_reason"], rows["raw"])
+
+
+def quarantine_table(
+    source: str,
+    unit: str,
+    loc: pa.ChunkedArray | pa.Array,
+    reason: pa.ChunkedArray | pa.Array,
+    raw: pa.ChunkedArray | pa.Array,
+) -> pa.Table:
+    """Quarantine rows for one source file."""
+    n = len(loc)
+    return pa.table(
+        [
+            pa.array([source] * n, pa.string()) if n else pa.array([], pa.string()),
+            pa.array([unit] * n, pa.string()) if n else pa.array([], pa.string()),
+            pc.cast(loc, pa.int64()),
+            pc.cast(reason, pa.string()),
+            pc.cast(raw, pa.large_string()),
+        ],
+        schema=QUARANTINE_SCHEMA,
+    )

@@ -1,0 +1,67 @@
+"""``distillguard ingest SOURCE... --workspace DIR``: store request logs in a workspace."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from distillguard.errors import ConfigError
+from distillguard.ingest.adapters import ADAPTERS
+from distillguard.ingest.base import DEFAULT_BATCH_SIZE
+from distillguard.ingest.privacy import Privacy
+from distillguard.ingest.store import IngestStats, Workspace
+
+HELP = "store request logs in a workspace"
+HASH_KEY_ENV = "DISTILLGUARD_HASH_KEY"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="files or directories")
+    parser.add_argument("--workspace", required=True, help="workspace directory")
+    parser.add_argument(
+        "--format",
+        choices=list(ADAPTERS),
+        default=None,
+        help="input format (default: detect per file)",
+    )
+    parser.add_argument(
+        "--hash-key",
+        default=None,
+        help=f"key for HMAC of ip/email_domain/payment (or env {HASH_KEY_ENV})",
+    )
+    parser.add_argument(
+        "--drop-text", action="store_true", help="do not store prompt, response and system_prompt"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per committed batch"
+    )
+    parser.add_argument(
+        "--progress", action="store_true", help="print a line to stderr after each committed batch"
+    )
+
+
+def _progress(stats: IngestStats) -> None:
+    print(
+        f"progress rows_read={stats.rows_read} rows_stored={stats.rows_stored}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.batch_size < 1:
+        raise ConfigError("--batch-size must be at least 1")
+    key = args.hash_key if args.hash_key is not None else os.environ.get(HASH_KEY_ENV)
+    if key is not None and not key:
+        raise ConfigError("empty hash key")
+    privacy = Privacy(hash_key=key.encode() if key else None, drop_text=args.drop_text)
+    stats = Workspace(args.workspace).ingest(
+        args.sources,
+        fmt=args.format,
+        privacy=privacy,
+        batch_size=args.batch_size,
+        progress=_progress if args.progress else None,
+    )
+    print(stats.summary_line(), flush=True)
+    return 0

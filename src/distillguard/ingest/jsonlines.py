@@ -1,0 +1,265 @@
+"""JSON Lines reading shared by every line-oriented adapter, and the canonical ``jsonl`` adapter.
+
+A file (plain or gzip) is read in blocks of whole lines; each block becomes an Arrow table of
+``(_loc, line)`` with 1-based line numbers, and one DuckDB query maps every line of the block to
+raw canonical columns. Lines that are not JSON objects are quarantined by a vectorised
+``json_valid`` test. If DuckDB still rejects a block, the block is bisected so only the lines that
+cause the error are quarantined and the rest are kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, ClassVar, cast
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from distillguard.errors import InputError
+from distillguard.ingest.base import (
+    QUARANTINE_SCHEMA,
+    Adapter,
+    Batch,
+    quarantine_table,
+    split_valid,
+    temp_name,
+    validate_sql,
+)
+from distillguard.ingest.sqlmacros import install_macros
+from distillguard.schema import REQUEST_SCHEMA
+
+GZIP_MAGIC = b"\x1f\x8b"
+BLOCK_BYTES = 32 << 20
+# Errors a line's content can cause inside a query (others are bugs and propagate).
+DATA_ERRORS = (
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.OutOfRangeException,
+    duckdb.NotImplementedException,
+)
+
+
+def open_maybe_gzip(path: Path) -> IO[bytes]:
+    """Open a file for binary reading, decompressing gzip transparently."""
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(2)
+        if magic == GZIP_MAGIC:
+            return cast(IO[bytes], gzip.open(path, "rb"))
+        return open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot open file: {exc.strerror or exc}", source=str(path)) from exc
+
+
+def _decode_lines(chunk: bytes) -> pa.Array:
+    """Split a block of whole lines into a string array (one element per line, empty kept)."""
+    binary = pc.split_pattern(pa.array([chunk], pa.large_binary()), b"\n").flatten()
+    try:
+        return pc.cast(binary, pa.large_string())
+    except pa.ArrowInvalid:
+        # Some line is not UTF-8: decode this block line by line, replacing bad bytes.
+        lines = [b.decode("utf-8", errors="replace") for b in chunk.split(b"\n")]
+        return pa.array(lines, pa.large_string())
+
+
+def _json_valid(con: duckdb.DuckDBPyConnection, block: pa.Table) -> pa.Array:
+    name = temp_name("valid")
+    con.register(name, block.select(["line"]))
+    try:
+        out = con.sql(f"SELECT json_valid(line) AS ok FROM {name}").to_arrow_table()["ok"]
+    finally:
+        con.unregister(name)
+    return pc.fill_null(out, False)
+
+
+def _not_blank(lines: pa.Array) -> pa.Array:
+    """Mask of lines with content (whitespace is only checked on short lines: it is slow)."""
+    nbytes = pc.binary_length(lines)
+    short = pc.less_equal(nbytes, 16)
+    blank_short = pc.and_(
+        short,
+        pc.equal(
+            pc.utf8_length(
+                pc.utf8_trim_whitespace(pc.if_else(short, lines, pa.scalar("", lines.type)))
+            ),
+            0,
+        ),
+    )
+    return pc.invert(blank_short)
+
+
+def iter_line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
+    """Yield tables ``(_loc int64, line string)`` of at most ``max_lines`` non-blank lines."""
+    first_line = 1
+    rest = b""
+    try:
+        with open_maybe_gzip(path) as fh:
+            while True:
+                data = fh.read(BLOCK_BYTES)
+                eof = not data
+                buf = rest + data
+                if eof:
+                    chunk, rest = buf, b""
+                else:
+                    cut = buf.rfind(b"\n")
+                    if cut < 0:
+                        rest = buf
+                        continue
+                    chunk, rest = buf[:cut], buf[cut + 1 :]
+                if chunk:
+                    lines = _decode_lines(chunk)
+                    n = len(lines)
+                    locs = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+                    first_line += n
+                    block = pa.table({"_loc": locs, "line": lines}).filter(_not_blank(lines))
+                    for start in range(0, block.num_rows, max_lines):
+                        yield block.slice(start, max_lines)
+                elif not eof:
+                    first_line += 1  # an empty line exactly at a chunk boundary
+                if eof:
+                    return
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"cannot read file: {exc}", source=str(path)) from exc
+
+
+class JsonRecordsAdapter(Adapter):
+    """Base for formats with one JSON object per line, mapped to the schema by SQL expressions.
+
+    Subclasses set :attr:`fields` (canonical name -> SQL over the JSON column ``j``), optionally
+    :attr:`checks`, and may override :meth:`records_sql` to expand one line into several records.
+    """
+
+    fields: ClassVar[dict[str, str]] = {}
+    checks: ClassVar[tuple[tuple[str, str], ...]] = ()
+    unit: ClassVar[str] = "line"
+
+    def records_sql(self, lines: str) -> str:
+        """Records ``(_loc, j, _rawrec)`` from the JSON-object lines of view ``lines``."""
+        return f"SELECT _loc, line AS j, line AS _rawrec FROM {lines}"
+
+    def read(self, path: Path, con: duckdb.DuckDBPyConnection) -> Iterator[Batch]:
+        install_macros(con)
+        for block in self.blocks(path):
+            yield self._convert(block, con, str(path))
+
+    def blocks(self, path: Path) -> Iterator[pa.Table]:
+        """Line blocks of the file (override for whole-document formats)."""
+        return iter_line_blocks(path, self.batch_size)
+
+    def _convert(self, block: pa.Table, con: duckdb.DuckDBPyConnection, source: str) -> Batch:
+        # One JSON parse to find invalid lines; non-object JSON falls through to "missing:".
+        valid = _json_valid(con, block)
+        not_obj = block.filter(pc.invert(valid))
+        not_obj = pa.table(
+            {
+                "_loc": not_obj["_loc"],
+                "reason": pa.array(["invalid_json"] * not_obj.num_rows, pa.string()),
+                "raw": not_obj["line"],
+            }
+        )
+        good_lines = block.filter(valid)
+        name = temp_name("lines")
+        con.register(name, good_lines)
+        try:
+            try:
+                good, bad = self._validate(con, name, name, source)
+            except DATA_ERRORS:
+                good, bad = self._bisect(good_lines, con, source, not_obj)
+                return Batch(good, bad, block.num_rows)
+        finally:
+            con.unregister(name)
+        q = quarantine_table(source, self.unit, not_obj["_loc"], not_obj["reason"], not_obj["raw"])
+        return Batch(good, pa.concat_tables([q, bad]).sort_by("location"), block.num_rows)
+
+    def _validate(
+        self, con: duckdb.DuckDBPyConnection, lines: str, lines_name: str, source: str
+    ) -> tuple[pa.Table, pa.Table]:
+        sql = validate_sql(f"({self.records_sql(lines)})", self.fields, self.checks, "_rawrec")
+        return split_valid(con, sql, source=source, unit=self.unit)
+
+    def _bisect(
+        self, block: pa.Table, con: duckdb.DuckDBPyConnection, source: str, not_obj: pa.Table
+    ) -> tuple[pa.Table, pa.Table]:
+        """Process a block DuckDB rejected by halves, quarantining the lines that fail alone."""
+        goods: list[pa.Table] = []
+        bads: list[pa.Table] = [
+            quarantine_table(source, self.unit, not_obj["_loc"], not_obj["reason"], not_obj["raw"])
+        ]
+        stack = [block]
+        while stack:
+            part = stack.pop()
+            if part.num_rows == 0:
+                continue
+            name = temp_name("part")
+            con.register(name, part)
+            try:
+                g, b = self._validate(con, name, name, source)
+                goods.append(g)
+                bads.append(b)
+            except DATA_ERRORS as exc:
+                if part.num_rows == 1:
+                    reason = "unparseable:" + type(exc).__name__
+                    bads.append(
+                        quarantine_table(
+                            source, self.unit, part["_loc"], pa.array([reason]), part["line"]
+                        )
+                    )
+                else:
+                    half = part.num_rows // 2
+                    stack.extend([part.slice(half), part.slice(0, half)])
+            finally:
+                con.unregister(name)
+        good = pa.concat_tables(goods) if goods else REQUEST_SCHEMA.empty_table()
+        bad = pa.concat_tables(bads) if bads else QUARANTINE_SCHEMA.empty_table()
+        return good, bad.sort_by("location")
+
+
+def _path_list(fields: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f"'$.\"{f}\"'" for f in fields) + "]"
+
+
+_STRING_FIELDS = tuple(
+    f.name for f in REQUEST_SCHEMA if pa.types.is_string(f.type) or pa.types.is_timestamp(f.type)
+)
+
+
+class JsonlAdapter(JsonRecordsAdapter):
+    """Canonical JSON Lines: one object per line with the schema's field names (RFC 3339 times)."""
+
+    name = "jsonl"
+    extensions = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
+
+    # Extract every field with one JSON parse per line: ``v`` is a list of JSON values.
+    fields: ClassVar[dict[str, str]] = {
+        f: (
+            f"v[{i + 1}]->>'$'"
+            if f in _STRING_FIELDS
+            else f"CASE WHEN json_type(v[{i + 1}]) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR') "
+            f"THEN v[{i + 1}]->>'$' WHEN json_type(v[{i + 1}]) = 'NULL' THEN NULL "
+            f"ELSE v[{i + 1}]::VARCHAR END"
+        )
+        for i, f in enumerate(REQUEST_SCHEMA.names)
+    }
+    checks = tuple(
+        (
+            f"bad_type:{f}",
+            f"json_type(v[{REQUEST_SCHEMA.names.index(f) + 1}]) IN ('OBJECT', 'ARRAY', 'BOOLEAN')",
+        )
+        for f in _STRING_FIELDS
+    )
+
+    def records_sql(self, lines: str) -> str:
+        paths = _path_list(tuple(REQUEST_SCHEMA.names))
+        return f"SELECT _loc, json_extract(line, {paths}) AS v, line AS _rawrec FROM {lines}"
+
+    @classmethod
+    def sniff(cls, path: Path, head: bytes) -> bool:
+        from distillguard.ingest.sniffing import first_object
+
+        obj = first_object(head)
+        return obj is not None and {"request_id", "timestamp", "account_id"} <= obj.keys()

@@ -1,0 +1,263 @@
+"""Storing request logs: :func:`load_requests` into any DuckDB table, and the on-disk Workspace.
+
+Each batch is committed in its own transaction, deduplicated on ``request_id`` against what is
+already stored, so a run that is killed and re-run stores every row exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import pyarrow as pa
+
+from distillguard.errors import ConfigError, DistillguardError, InputError
+from distillguard.ingest.adapters import ADAPTERS, resolve_sources
+from distillguard.ingest.base import DEFAULT_BATCH_SIZE, Batch, temp_name
+from distillguard.ingest.privacy import Privacy, with_ip_prefix
+from distillguard.schema import STORED_SCHEMA
+
+TextFeatures = Callable[[pa.Table], pa.Table]
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class IngestStats:
+    """What one ingest run did. ``rows_read = rows_stored + rows_duplicate + rows_quarantined``."""
+
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    quarantine_file: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary_line(self) -> str:
+        """The one JSON line the ``ingest`` command prints."""
+        keys = ("rows_read", "rows_stored", "rows_duplicate", "rows_quarantined", "quarantine_file")
+        d = asdict(self)
+        return json.dumps({k: d[k] for k in keys})
+
+
+def read_batches(
+    sources: Sequence[str | Path],
+    *,
+    fmt: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Iterator[tuple[Path, Batch]]:
+    """Stream ``(file, Batch)`` for every input without storing anything.
+
+    Raises InputError for a missing, unreadable, unrecognised or record-less file.
+    """
+    if batch_size < 1:
+        raise ConfigError("batch size must be at least 1")
+    plan = resolve_sources(sources, fmt)
+    own = con is None
+    conn = duckdb.connect() if con is None else con
+    try:
+        for path, name in plan:
+            seen = 0
+            for batch in ADAPTERS[name](batch_size).read(path, conn):
+                seen += batch.rows.num_rows + batch.quarantined.num_rows
+                yield path, batch
+            if seen == 0:
+                raise InputError("contains no records", source=str(path))
+    finally:
+        if own:
+            conn.close()
+
+
+def _duck_type(con: duckdb.DuckDBPyConnection, table: pa.Table, column: str) -> str:
+    name = temp_name("ty")
+    con.register(name, table.select([column]).slice(0, 0))
+    try:
+        rows = con.execute(f'DESCRIBE SELECT "{column}" FROM {name}').fetchall()
+    finally:
+        con.unregister(name)
+    return str(rows[0][1])
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Create ``table`` with the stored schema if it does not exist."""
+    if not _IDENT.match(table):
+        raise ConfigError(f"invalid table name {table!r}")
+    name = temp_name("empty")
+    con.register(name, STORED_SCHEMA.empty_table())
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {name}")
+    finally:
+        con.unregister(name)
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> None:
+    existing = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    for col in batch.column_names:
+        if col not in existing:
+            con.execute(f'ALTER TABLE {table} ADD COLUMN "{col}" {_duck_type(con, batch, col)}')
+
+
+def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> int:
+    """Insert rows whose request_id is new (first occurrence wins) in one transaction."""
+    if batch.num_rows == 0:
+        return 0
+    name = temp_name("batch")
+    con.register(name, batch)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _add_missing_columns(con, table, batch)
+            row = con.execute(
+                f"INSERT INTO {table} BY NAME SELECT * FROM {name} b "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.request_id = b.request_id) "
+                "QUALIFY row_number() OVER (PARTITION BY b.request_id) = 1"
+            ).fetchone()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister(name)
+    return int(row[0]) if row else 0
+
+
+class QuarantineWriter:
+    """Appends quarantined rows to a JSON Lines file, created on the first bad row."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._fh: IO[str] | None = None
+
+    def write(self, rows: pa.Table) -> None:
+        if rows.num_rows == 0 or self.path is None:
+            return
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept across batches)
+        # Quarantined rows are the rare bad ones, so a loop over them is fine.
+        for r in rows.to_pylist():
+            rec: dict[str, Any] = {"source": r["source"], r["unit"]: r["location"]}
+            rec["reason"] = r["reason"]
+            rec["raw"] = r["raw"]
+            self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def prepare(rows: pa.Table, privacy: Privacy, text_features: TextFeatures | None) -> pa.Table:
+    """Canonical rows -> stored rows: derive ip_prefix, hash, add text features, drop text."""
+    out = privacy.hash_identifiers(with_ip_prefix(rows))
+    if text_features is not None:
+        feats = text_features(out)
+        if not isinstance(feats, pa.Table) or feats.num_rows != out.num_rows:
+            raise ConfigError("text_features must return a table with one row per input row")
+        clash = set(feats.column_names) & set(STORED_SCHEMA.names)
+        if clash:
+            raise ConfigError(f"text_features returned schema columns: {sorted(clash)}")
+        for name in feats.column_names:
+            out = out.append_column(feats.schema.field(name), feats[name])
+    return privacy.drop(out)
+
+
+def load_requests(
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[str | Path],
+    *,
+    table: str = "requests",
+    fmt: str | None = None,
+    privacy: Privacy | None = None,
+    quarantine_path: Path | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    text_features: TextFeatures | None = None,
+    progress: Callable[[IngestStats], None] | None = None,
+) -> IngestStats:
+    """Read ``sources`` into DuckDB table ``table`` (STORED_SCHEMA columns), deduped on request_id.
+
+    Bad rows go to ``quarantine_path`` (JSON Lines; not written when None). ``text_features``, if
+    given, is called on every canonical batch *after* identifiers are hashed but *before* text is
+    dropped; the columns it returns are stored beside the schema columns. ``progress`` is called
+    after each committed batch.
+    """
+    t0 = time.perf_counter()
+    privacy = privacy or Privacy()
+    stats = IngestStats()
+    reasons: Counter[str] = Counter()
+    ensure_table(con, table)
+    writer = QuarantineWriter(quarantine_path)
+    try:
+        for _, batch in read_batches(sources, fmt=fmt, batch_size=batch_size, con=con):
+            writer.write(batch.quarantined)
+            if batch.quarantined.num_rows:
+                reasons.update(batch.quarantined["reason"].to_pylist())
+            stored = store_batch(con, table, prepare(batch.rows, privacy, text_features))
+            stats.rows_read += batch.rows.num_rows + batch.quarantined.num_rows
+            stats.rows_stored += stored
+            stats.rows_duplicate += batch.rows.num_rows - stored
+            stats.rows_quarantined += batch.quarantined.num_rows
+            stats.reasons = dict(reasons)
+            if stats.rows_quarantined and quarantine_path is not None:
+                stats.quarantine_file = str(quarantine_path)
+            if progress is not None:
+                progress(stats)
+    except duckdb.Error as exc:
+        raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
+    finally:
+        writer.close()
+    stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+@dataclass
+class Workspace:
+    """A directory holding ``distillguard.duckdb`` (table ``requests``) and ``quarantine/``."""
+
+    root: Path
+    db_name: str = "distillguard.duckdb"
+    memory_limit: str = "1GB"  # DuckDB's buffer pool; its default (80% of RAM) caches every block
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.root) / self.db_name
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return Path(self.root) / "quarantine"
+
+    def new_quarantine_path(self) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        return self.quarantine_dir / f"{stamp}.jsonl"
+
+    def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """Open the workspace database (created on first write)."""
+        try:
+            if not read_only:
+                Path(self.root).mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(self.db_path), read_only=read_only)
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            return con
+        except (OSError, duckdb.Error) as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DistillguardError(f"cannot open workspace: {msg}", source=str(self.root)) from exc
+
+    def ingest(self, sources: Sequence[str | Path], **kwargs: Any) -> IngestStats:
+        """:func:`load_requests` into this workspace's ``requests`` table."""
+        con = self.connect()
+        try:
+            return load_requests(con, sources, quarantine_path=self.new_quarantine_path(), **kwargs)
+        finally:
+            con.close()
