@@ -66,7 +66,7 @@ def score_community(
             continue
         linked = np.unique(np.concatenate([strong["a"].to_numpy(), strong["b"].to_numpy()]))
         coverage = len(linked) / n
-        mean_w = float(strong[family].mean() or 0.0)
+        mean_w = float(strong[family].to_numpy().mean())
         miss *= 1.0 - c * coverage * mean_w
         findings.append(
             Finding(
