@@ -1,13 +1,18 @@
-"""How much an account's traffic looks like harvesting, relative to the population.
+"""How much an account's traffic looks like capability harvesting.
 
-No absolute thresholds: each feature is turned into a robust z-score against all accounts (median
-and MAD) and squashed to (0, 1). The harvest score is a weighted mean over the features an account
-has (missing optional fields simply drop out). Each feature names the public tactic it reflects.
+Each indicator reflects one tactic from the public record and is put on a [0, 1] scale without
+absolute cut-offs: *shares* (of requests asking for reasoning traces, of conversations with
+missing turns...) are already probabilities and are used as they are; *levels* (output budget,
+output/input ratio, account age) become their percentile rank in the population. Tactics are
+alternatives — one operation elicits reasoning traces, another fakes agent histories — so the
+indicators combine as independent evidence, ``1 - prod(1 - w_i * s_i)``, rather than as an average
+that a single-tactic campaign would dilute.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -15,61 +20,74 @@ import polars as pl
 
 @dataclass(frozen=True)
 class Indicator:
-    """One behaviour feature: its column, direction (+1 high is suspicious), weight and meaning."""
+    """One behaviour feature: its column, how it is scaled, its weight and what it means."""
 
     column: str
-    direction: int
+    kind: Literal["share", "inverse_share", "rank"]
     weight: float
     meaning: str
 
 
 HARVEST_INDICATORS: tuple[Indicator, ...] = (
-    Indicator("elicitation_share", +1, 2.0, "asks the model to write out its reasoning"),
-    Indicator("trace_share", +1, 2.0, "asks for reasoning behind a supplied answer"),
-    Indicator("first_turn_share", +1, 1.0, "single-turn requests, no conversation"),
-    Indicator("continuity", -1, 1.0, "turns missing from its conversations (fabricated history)"),
-    Indicator("novelty", +1, 1.0, "sweeps a task space with few repeated prompts"),
-    Indicator("max_tokens_mean", +1, 1.0, "large output budgets"),
-    Indicator("out_in_ratio", +1, 0.5, "long outputs for short inputs"),
-    Indicator("pivot_share", +1, 1.0, "moved to a newly released model within a day"),
-    Indicator("prefix_churn", +1, 1.0, "rotates through many networks (proxy pool)"),
-    Indicator("young_at_first_use", +1, 0.5, "account used at once after sign-up"),
-    Indicator("cap_concentration", +1, 0.5, "concentrates on one capability"),
+    Indicator("trace_share", "share", 0.6, "asks for the reasoning behind a supplied answer"),
+    Indicator("elicitation_share", "share", 0.35, "asks the model to write out its reasoning"),
+    Indicator("continuity", "inverse_share", 0.6, "sends turns of conversations it never had"),
+    Indicator("cap_grading_reward", "share", 0.4, "uses the model as a grader / reward model"),
+    Indicator("first_turn_share", "share", 0.15, "single-turn requests, no conversation"),
+    Indicator("pivot_share", "share", 0.3, "moved to a newly released model within two days"),
+    Indicator("max_tokens_mean", "rank", 0.25, "asks for large output budgets"),
+    Indicator("out_in_ratio", "rank", 0.2, "long outputs for short inputs"),
+    Indicator("young_at_first_use", "rank", 0.15, "account used at once after sign-up"),
 )
 
 
-def robust_z(x: np.ndarray) -> np.ndarray:
-    """(x - median) / (1.4826 * MAD), ignoring NaNs; 0 where the spread is nil.
+def percentile_rank(x: np.ndarray) -> np.ndarray:
+    """Mid-rank percentile of each finite value among the finite values; NaN stays NaN.
 
-    >>> robust_z(np.array([1.0, 2.0, 3.0, 100.0])).round(2).tolist()
-    [-0.67, -0.22, 0.22, 43.84]
+    >>> percentile_rank(np.array([1.0, 3.0, np.nan, 2.0])).round(3).tolist()
+    [0.167, 0.833, nan, 0.5]
     """
-    med = np.nanmedian(x) if np.isfinite(x).any() else 0.0
-    mad = np.nanmedian(np.abs(x - med)) * 1.4826 if np.isfinite(x).any() else 0.0
-    if not mad or not np.isfinite(mad):
-        std = np.nanstd(x) if np.isfinite(x).any() else 0.0
-        mad = std if std and np.isfinite(std) else 1.0
-    z: np.ndarray = (x - med) / mad
-    return z
+    out = np.full(len(x), np.nan)
+    finite = np.isfinite(x)
+    if finite.any():
+        v = x[finite]
+        order = np.sort(v)
+        lo = np.searchsorted(order, v, side="left")
+        hi = np.searchsorted(order, v, side="right")
+        out[finite] = (lo + hi) / (2.0 * len(v))
+    return out
 
 
-def harvest_scores(accounts: pl.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Harvest score per account in (0, 1), and each indicator's squashed contribution."""
-    n = accounts.height
-    total = np.zeros(n)
-    weight = np.zeros(n)
-    parts: dict[str, np.ndarray] = {}
+def indicator_levels(accounts: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Each available indicator on its [0, 1] scale (NaN where the account lacks the data)."""
+    levels: dict[str, np.ndarray] = {}
     for ind in HARVEST_INDICATORS:
         if ind.column not in accounts.columns:
             continue
         x = accounts[ind.column].cast(pl.Float64).fill_null(np.nan).to_numpy().astype(np.float64)
         if not np.isfinite(x).any():
             continue
-        z = ind.direction * robust_z(x)
-        s = 1.0 / (1.0 + np.exp(-np.clip(z, -20, 20) + 1.0))
-        have = np.isfinite(s)
-        parts[ind.column] = np.where(have, s, np.nan)
-        total += np.where(have, s * ind.weight, 0.0)
-        weight += np.where(have, ind.weight, 0.0)
-    score = np.where(weight > 0, total / np.maximum(weight, 1e-9), 0.0)
-    return score, parts
+        if ind.kind == "share":
+            s = np.clip(x, 0.0, 1.0)
+        elif ind.kind == "inverse_share":
+            s = 1.0 - np.clip(x, 0.0, 1.0)
+        else:
+            s = percentile_rank(x)
+        levels[ind.column] = s
+    return levels
+
+
+def combine(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Noisy-OR of weighted indicator levels; missing indicators contribute nothing."""
+    weights = {ind.column: ind.weight for ind in HARVEST_INDICATORS}
+    miss = np.ones(n)
+    for column, s in levels.items():
+        miss *= 1.0 - weights[column] * np.nan_to_num(s, nan=0.0)
+    out: np.ndarray = 1.0 - miss
+    return out
+
+
+def harvest_scores(accounts: pl.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Harvest score per account in [0, 1), and each indicator's level."""
+    levels = indicator_levels(accounts)
+    return combine(levels, accounts.height), levels

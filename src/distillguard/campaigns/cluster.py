@@ -2,8 +2,18 @@
 
 Families of evidence are not equally telling: a shared payment instrument means more than a shared
 client library. Each family has a *reliability* ``c_f`` in (0, 1) and the edges of one pair fuse as
-independent evidence, ``1 - prod_f(1 - c_f * w_f)``. Every reliability is below the edge threshold,
-so no single family can link two accounts on its own: one weak link never makes a campaign.
+independent evidence, ``1 - prod_f(1 - c_f * w_f)``.
+
+Two adjustments turn that into the graph that is clustered:
+
+* links inside one organisation are expected (a customer's own accounts share a card, an office
+  network and a domain), so they are discounted: a campaign is coordination *across* identities;
+* a link matters in proportion to how much both ends look like harvesting, so the fused weight is
+  scaled by ``sqrt(h_a * h_b)`` (see :mod:`distillguard.accounts.score`).
+
+Communities come from Leiden with the modularity objective, which judges density relative to the
+degrees in the graph rather than against an absolute weight. Scoring (``campaigns.score``) then
+decides which communities are campaigns, and needs more than one family of evidence.
 """
 
 from __future__ import annotations
@@ -32,8 +42,9 @@ class ClusterConfig:
     """How edges fuse and how communities are found."""
 
     reliability: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RELIABILITY))
-    min_edge: float = 0.6
-    resolution: float = 0.2
+    min_edge: float = 0.2
+    same_org_discount: float = 0.25
+    resolution: float = 1.0
     min_accounts: int = 3
     seed: int = 0
 
@@ -63,9 +74,40 @@ def fuse_edges(edges: pl.DataFrame, reliability: dict[str, float]) -> pl.DataFra
     return fused.join(wide, on=["a", "b"]).select(["a", "b", "fused", *families])
 
 
-def find_communities(fused: pl.DataFrame, n_accounts: int, config: ClusterConfig) -> np.ndarray:
-    """Community label per account (``-1`` for accounts in no community of ``min_accounts``+)."""
-    strong = fused.filter(pl.col("fused") >= config.min_edge)
+def clustering_weights(
+    fused: pl.DataFrame, org_ids: np.ndarray, harvest: np.ndarray, config: ClusterConfig
+) -> pl.DataFrame:
+    """Add ``same_org`` and the clustering ``weight`` (org discount and harvest scaling)."""
+    a = fused["a"].to_numpy()
+    b = fused["b"].to_numpy()
+    codes = pl.Series(org_ids, dtype=pl.String).cast(pl.Categorical).to_physical()
+    org = codes.cast(pl.Int64).fill_null(-1).to_numpy()
+    same_org = (org[a] >= 0) & (org[a] == org[b])
+    w = fused["fused"].to_numpy() * np.sqrt(np.clip(harvest[a] * harvest[b], 0.0, 1.0))
+    w = np.where(same_org, w * config.same_org_discount, w)
+    return fused.with_columns(pl.Series("same_org", same_org), pl.Series("weight", w))
+
+
+def find_communities(
+    weighted: pl.DataFrame,
+    n_accounts: int,
+    config: ClusterConfig,
+    *,
+    nodes: np.ndarray | None = None,
+    min_edge: float | None = None,
+) -> np.ndarray:
+    """Community label per account (``-1`` for accounts in no community of ``min_accounts``+).
+
+    ``weighted`` needs ``a, b, weight``; ``nodes`` (a boolean mask) restricts the graph to some
+    accounts, as when regrouping the accounts of flagged communities (with every edge among them:
+    ``min_edge=0``).
+    """
+    floor = config.min_edge if min_edge is None else min_edge
+    strong = weighted.filter(pl.col("weight") >= floor)
+    if nodes is not None:
+        strong = strong.filter(
+            pl.Series(nodes[strong["a"].to_numpy()]) & pl.Series(nodes[strong["b"].to_numpy()])
+        )
     labels = np.full(n_accounts, -1, dtype=np.int64)
     if strong.is_empty():
         return labels
@@ -76,8 +118,8 @@ def find_communities(fused: pl.DataFrame, n_accounts: int, config: ClusterConfig
     )
     part = leidenalg.find_partition(
         graph,
-        leidenalg.CPMVertexPartition,
-        weights=strong["fused"].to_list(),
+        leidenalg.RBConfigurationVertexPartition,
+        weights=strong["weight"].to_list(),
         resolution_parameter=config.resolution,
         seed=config.seed,
         n_iterations=-1,

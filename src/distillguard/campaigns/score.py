@@ -2,11 +2,13 @@
 
 A community is a campaign when it is both *coordinated* and *harvesting*:
 
-* coordination — for each evidence family, the share of members that have a strong link of that
-  family inside the community (its *coverage*), fused across families as independent evidence;
-  a community whose members all sit in one organisation is one customer, not a fleet, and is
-  discounted;
-* harvesting — the mean harvest score of the members (see :mod:`distillguard.accounts.score`).
+* coordination — for each evidence family, the share of members with a link of that family to
+  another member in a *different* organisation (links inside one customer's organisation are
+  expected), times the links' mean strength; families fuse as independent evidence;
+* harvesting — the members' indicator levels (see :mod:`distillguard.accounts.score`) pooled and
+  combined, so the campaign's tactics show even where one account's sample is small;
+* a community whose members nearly all sit in one organisation is one customer's own fleet, and
+  is discounted.
 
 ``score = sqrt(coordination * harvesting) * org_factor``. Each term becomes a
 :class:`~distillguard.campaigns.model.Finding`, so the report shows exactly why.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from distillguard.accounts.score import HARVEST_INDICATORS
+from distillguard.accounts.score import HARVEST_INDICATORS, combine
 from distillguard.campaigns.model import Finding
 
 FAMILY_TEXT: dict[str, str] = {
@@ -32,6 +34,8 @@ FAMILY_TEXT: dict[str, str] = {
     "client": "use the same uncommon client build (user agent + TLS fingerprint)",
     "email": "share an uncommon e-mail domain",
 }
+SINGLE_ORG_SHARE = 0.8
+SINGLE_ORG_FACTOR = 0.3
 
 
 @dataclass
@@ -46,22 +50,23 @@ class CommunityScore:
 def score_community(
     members: np.ndarray,
     account_ids: np.ndarray,
-    accounts: pl.DataFrame,
-    harvest: np.ndarray,
-    parts: dict[str, np.ndarray],
+    org_ids: np.ndarray,
+    levels: dict[str, np.ndarray],
     intra: pl.DataFrame,
     reliability: dict[str, float],
     *,
     link_floor: float = 0.3,
 ) -> CommunityScore:
-    """Score one community. ``intra`` holds its fused edges with one column per family."""
+    """Score one community. ``intra`` holds its fused edges (one column per family, and
+    ``same_org``)."""
     n = len(members)
     findings: list[Finding] = []
     miss = 1.0
+    across = intra.filter(~pl.col("same_org")) if "same_org" in intra.columns else intra
     for family, c in sorted(reliability.items(), key=lambda kv: -kv[1]):
-        if family not in intra.columns:
+        if family not in across.columns:
             continue
-        strong = intra.filter(pl.col(family) >= link_floor)
+        strong = across.filter(pl.col(family) >= link_floor)
         if strong.is_empty():
             continue
         linked = np.unique(np.concatenate([strong["a"].to_numpy(), strong["b"].to_numpy()]))
@@ -80,49 +85,45 @@ def score_community(
             )
         )
     coordination = 1.0 - miss
-    harvesting = float(np.mean(harvest[members])) if n else 0.0
+    pooled: dict[str, np.ndarray] = {}
     for ind in HARVEST_INDICATORS:
-        if ind.column not in parts:
+        if ind.column not in levels:
             continue
-        member_part = parts[ind.column][members]
-        if not np.isfinite(member_part).any():
+        mine = levels[ind.column][members]
+        if not np.isfinite(mine).any():
             continue
-        level = float(np.nanmean(member_part))
-        if level < 0.6:
-            continue
-        col = accounts[ind.column].cast(pl.Float64)
-        camp_val = float(np.nanmedian(col.to_numpy()[members]))
-        pop_val = float(np.nanmedian(col.to_numpy()))
-        findings.append(
-            Finding(
-                signal=f"behaviour.{ind.column}",
-                strength=level,
-                description=(
-                    f"{ind.meaning}: median {camp_val:.3g} in the campaign vs {pop_val:.3g} "
-                    "across all accounts"
-                ),
-                account_ids=(),
-            )
-        )
-    orgs = accounts["org_id"].to_numpy()[members] if "org_id" in accounts.columns else None
-    org_factor = 1.0
-    if orgs is not None:
-        known = [o for o in orgs.tolist() if o is not None]
-        if known:
-            values, counts = np.unique(np.asarray(known, dtype=object), return_counts=True)
-            top = counts.max() / n
-            if top >= 0.8:
-                org_factor = 0.3
-                findings.append(
-                    Finding(
-                        signal="context.single_org",
-                        strength=float(top),
-                        description=(
-                            f"{top:.0%} of accounts belong to one organisation "
-                            f"({values[counts.argmax()]}): looks like one customer's own fleet"
-                        ),
-                    )
+        level = float(np.nanmean(mine))
+        pooled[ind.column] = np.array([level])
+        population = float(np.nanmedian(levels[ind.column]))
+        if level - population >= 0.2:
+            findings.append(
+                Finding(
+                    signal=f"behaviour.{ind.column}",
+                    strength=level,
+                    description=(
+                        f"{ind.meaning}: level {level:.2f} across the campaign vs "
+                        f"{population:.2f} for the median account"
+                    ),
                 )
+            )
+    harvesting = float(combine(pooled, 1)[0])
+    org_factor = 1.0
+    known = [o for o in org_ids[members].tolist() if o is not None]
+    if known:
+        values, counts = np.unique(np.asarray(known, dtype=object), return_counts=True)
+        top = counts.max() / n
+        if top >= SINGLE_ORG_SHARE:
+            org_factor = SINGLE_ORG_FACTOR
+            findings.append(
+                Finding(
+                    signal="context.single_org",
+                    strength=float(top),
+                    description=(
+                        f"{top:.0%} of accounts belong to one organisation "
+                        f"({values[counts.argmax()]}): looks like one customer's own fleet"
+                    ),
+                )
+            )
     score = float(np.sqrt(max(coordination, 0.0) * max(harvesting, 0.0)) * org_factor)
     findings.sort(key=lambda f: -f.strength)
     return CommunityScore(score, coordination, harvesting, org_factor, findings)

@@ -20,9 +20,14 @@ import polars as pl
 
 from distillguard.accounts.features import HOURS, account_features
 from distillguard.accounts.score import harvest_scores
-from distillguard.campaigns.cluster import ClusterConfig, find_communities, fuse_edges
-from distillguard.campaigns.model import AccountVerdict, Campaign, Detections, Finding
-from distillguard.campaigns.score import score_community
+from distillguard.campaigns.cluster import (
+    ClusterConfig,
+    clustering_weights,
+    find_communities,
+    fuse_edges,
+)
+from distillguard.campaigns.model import AccountVerdict, Campaign, Detections
+from distillguard.campaigns.score import CommunityScore, score_community
 from distillguard.linkage import LinkContext, build_linkers, link_accounts
 from distillguard.signals import compute_request_signals
 
@@ -83,15 +88,20 @@ def detect(
     sample = _sample_signals(t, accounts, cfg.sample_per_account)
     accounts = _add_content_summary(accounts, sample)
     lap("request_signals")
-    harvest, parts = harvest_scores(accounts)
+    harvest, levels = harvest_scores(accounts)
     accounts = accounts.with_columns(pl.Series("harvest", harvest))
     ctx = LinkContext(requests=t, accounts=accounts, sample=sample, seed=cfg.seed)
     edges = link_accounts(ctx, build_linkers(cfg.linkage))
     lap("linkage")
     fused = fuse_edges(edges, cfg.cluster.reliability)
-    labels = find_communities(fused, accounts.height, cfg.cluster)
+    org_ids = accounts["org_id"].to_numpy()
+    weighted = clustering_weights(fused, org_ids, harvest, cfg.cluster)
+    communities = find_communities(weighted, accounts.height, cfg.cluster)
+    flagged = _flagged_communities(communities, accounts, levels, weighted, cfg)
+    # Modularity splits large sparse campaigns; regroup the flagged accounts among themselves.
+    groups = find_communities(weighted, accounts.height, cfg.cluster, nodes=flagged, min_edge=0.0)
     lap("clustering")
-    campaigns, verdicts = _campaigns(t, accounts, harvest, parts, fused, labels, cfg)
+    campaigns, verdicts = _campaigns(t, accounts, harvest, levels, weighted, groups, cfg)
     lap("campaigns")
     summary = {
         "accounts": accounts.height,
@@ -165,35 +175,70 @@ def _add_content_summary(accounts: pl.DataFrame, sample: pl.DataFrame) -> pl.Dat
     return accounts.join(per, on="idx", how="left").join(caps, on="idx", how="left")
 
 
-def _campaigns(
-    t: ir.Table,
-    accounts: pl.DataFrame,
-    harvest: np.ndarray,
-    parts: dict[str, np.ndarray],
-    fused: pl.DataFrame,
+def _scored(
     labels: np.ndarray,
+    accounts: pl.DataFrame,
+    levels: dict[str, np.ndarray],
+    weighted: pl.DataFrame,
     cfg: DetectConfig,
-) -> tuple[list[Campaign], list[AccountVerdict]]:
+) -> list[tuple[np.ndarray, CommunityScore]]:
+    """Score every community of at least ``min_accounts`` accounts."""
     ids = accounts["account_id"].to_numpy()
-    scores = 0.45 * harvest
-    campaign_of: dict[int, str] = {}
-    scored: list[tuple[float, np.ndarray, list[Finding]]] = []
+    orgs = accounts["org_id"].to_numpy()
+    a = weighted["a"].to_numpy()
+    b = weighted["b"].to_numpy()
+    same = (labels[a] == labels[b]) & (labels[a] >= 0)
+    inside = weighted.filter(pl.Series(same)).with_columns(pl.Series("c", labels[a][same]))
+    by_label = {int(k[0]): g for k, g in inside.group_by("c")} if not inside.is_empty() else {}
+    out = []
     for label in range(int(labels.max()) + 1 if len(labels) else 0):
         members = np.flatnonzero(labels == label)
         if len(members) < cfg.cluster.min_accounts:
             continue
-        mset = pl.Series(members)
-        intra = fused.filter(pl.col("a").is_in(mset) & pl.col("b").is_in(mset))
-        result = score_community(
-            members, ids, accounts, harvest, parts, intra, cfg.cluster.reliability
-        )
+        intra = by_label.get(label, weighted.clear())
+        result = score_community(members, ids, orgs, levels, intra, cfg.cluster.reliability)
+        out.append((members, result))
+    return out
+
+
+def _flagged_communities(
+    labels: np.ndarray,
+    accounts: pl.DataFrame,
+    levels: dict[str, np.ndarray],
+    weighted: pl.DataFrame,
+    cfg: DetectConfig,
+) -> np.ndarray:
+    mask = np.zeros(accounts.height, dtype=bool)
+    for members, result in _scored(labels, accounts, levels, weighted, cfg):
         if result.score >= cfg.flag_threshold:
-            scored.append((result.score, members, result.findings))
+            mask[members] = True
+    return mask
+
+
+def _campaigns(
+    t: ir.Table,
+    accounts: pl.DataFrame,
+    harvest: np.ndarray,
+    levels: dict[str, np.ndarray],
+    weighted: pl.DataFrame,
+    groups: np.ndarray,
+    cfg: DetectConfig,
+) -> tuple[list[Campaign], list[AccountVerdict]]:
+    ids = accounts["account_id"].to_numpy()
+    # Outside any campaign an account is never flagged: its score stays below the threshold.
+    scores = 0.9 * cfg.flag_threshold * harvest
+    scored = [
+        (r.score, members, r.findings)
+        for members, r in _scored(groups, accounts, levels, weighted, cfg)
+        if r.score >= cfg.flag_threshold
+    ]
     scored.sort(key=lambda s: -s[0])
+    campaign_of: dict[int, str] = {}
     membership = np.full(len(ids), -1)
     for k, (score, members, _) in enumerate(scored):
         membership[members] = k
-        scores[members] = np.maximum(scores[members], 0.7 * score + 0.3 * harvest[members])
+        # A member's score is its campaign's, nudged by its own harvesting level.
+        scores[members] = np.maximum(score * (0.85 + 0.15 * harvest[members]), cfg.flag_threshold)
         campaign_of[k] = f"C{k + 1:04d}"
     details = _campaign_details(t, ids, membership, campaign_of)
     campaigns: list[Campaign] = []
@@ -220,7 +265,7 @@ def _campaigns(
         AccountVerdict(
             account_id=str(ids[i]),
             score=float(min(max(scores[i], 0.0), 1.0)),
-            flagged=bool(membership[i] >= 0 and scores[i] >= cfg.flag_threshold),
+            flagged=bool(membership[i] >= 0),
             campaign_id=campaign_of.get(int(membership[i])),
         )
         for i in range(len(ids))
