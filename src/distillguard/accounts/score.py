@@ -38,6 +38,7 @@ HARVEST_INDICATORS: tuple[Indicator, ...] = (
     Indicator("max_tokens_mean", "rank", 0.25, "asks for large output budgets"),
     Indicator("out_in_ratio", "rank", 0.2, "long outputs for short inputs"),
     Indicator("young_at_first_use", "rank", 0.15, "account used at once after sign-up"),
+    Indicator("ip_rotation", "share", 0.3, "a new network for nearly every request (proxy pool)"),
 )
 
 

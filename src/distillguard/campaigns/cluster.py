@@ -134,3 +134,52 @@ def find_communities(
     labels[keep] = rank[membership[keep]]
     _, labels[keep] = np.unique(labels[keep], return_inverse=True)
     return labels
+
+
+def attach_periphery(
+    weighted: pl.DataFrame, labels: np.ndarray, *, alpha: float = 0.3, beta: float = 0.5
+) -> np.ndarray:
+    """Attach unlabelled accounts whose links lead mostly into one campaign.
+
+    Low-and-slow members have many weak links rather than a few strong ones, so community
+    detection leaves some outside. An unlabelled account joins campaign ``c`` when its summed link
+    weight into ``c`` is at least ``alpha`` times the median member's weight into ``c`` (relative
+    to the campaign itself, not an absolute level) and at least ``beta`` times its weight to
+    everyone else. Returns new labels; ``-1`` stays for accounts that fit no campaign.
+    """
+    out = labels.copy()
+    if weighted.is_empty() or (labels < 0).all():
+        return out
+    a = weighted["a"].to_numpy()
+    b = weighted["b"].to_numpy()
+    w = weighted["weight"].to_numpy()
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    ww = np.concatenate([w, w])
+    totals = pl.DataFrame({"i": src, "w": ww}).group_by("i").agg(pl.col("w").sum().alias("total"))
+    into = dst >= 0
+    into &= labels[dst] >= 0
+    aff = (
+        pl.DataFrame({"i": src[into], "c": labels[dst[into]], "w": ww[into]})
+        .group_by(["i", "c"])
+        .agg(pl.col("w").sum())
+        .join(totals, on="i")
+    )
+    aff = aff.with_columns(pl.Series("own", labels[aff["i"].to_numpy()]))
+    reference = (
+        aff.filter(pl.col("own") == pl.col("c"))
+        .group_by("c")
+        .agg(pl.col("w").median().alias("ref"))
+    )
+    joiners = (
+        aff.filter(pl.col("own") < 0)
+        .join(reference, on="c")
+        .filter(
+            (pl.col("w") >= alpha * pl.col("ref"))
+            & (pl.col("w") >= beta * (pl.col("total") - pl.col("w")))
+        )
+        .sort(["i", "w"], descending=[False, True])
+        .unique("i", keep="first")
+    )
+    out[joiners["i"].to_numpy()] = joiners["c"].to_numpy()
+    return out

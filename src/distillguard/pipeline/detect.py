@@ -22,6 +22,7 @@ from distillguard.accounts.features import HOURS, account_features
 from distillguard.accounts.score import harvest_scores
 from distillguard.campaigns.cluster import (
     ClusterConfig,
+    attach_periphery,
     clustering_weights,
     find_communities,
     fuse_edges,
@@ -100,6 +101,11 @@ def detect(
     flagged = _flagged_communities(communities, accounts, levels, weighted, cfg)
     # Modularity splits large sparse campaigns; regroup the flagged accounts among themselves.
     groups = find_communities(weighted, accounts.height, cfg.cluster, nodes=flagged, min_edge=0.0)
+    confirmed = np.full(accounts.height, -1, dtype=np.int64)
+    for members, result in _scored(groups, accounts, levels, weighted, cfg):
+        if result.score >= cfg.flag_threshold:
+            confirmed[members] = int(groups[members[0]])
+    groups = attach_periphery(weighted, confirmed)
     lap("clustering")
     campaigns, verdicts = _campaigns(t, accounts, harvest, levels, weighted, groups, cfg)
     lap("campaigns")
@@ -124,7 +130,11 @@ def _account_table(t: ir.Table) -> pl.DataFrame:
     return acc.with_columns(
         *[(pl.col(c) / n).alias(f"h_{c[1:]}") for c in hour_cols],
         (pl.col("gap_median").fill_null(0.0) + 1.0).log10().alias("log_gap_median"),
-        (pl.col("n_prefix").cast(pl.Float64) / n).alias("prefix_churn"),
+        # Share of requests that came from a network the account had not used before.
+        ((pl.col("n_prefix").cast(pl.Float64) - 1.0) / (n - 1.0))
+        .clip(0.0, 1.0)
+        .fill_nan(None)
+        .alias("ip_rotation"),
         (-(age_hours.clip(lower_bound=0.0) + 1.0).log10()).alias("young_at_first_use"),
     )
 

@@ -1,0 +1,100 @@
+"""Evidence fusion and community rules: what makes a campaign and what never does."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from distillguard.campaigns.cluster import (
+    DEFAULT_RELIABILITY,
+    ClusterConfig,
+    attach_periphery,
+    clustering_weights,
+    fuse_edges,
+)
+from distillguard.campaigns.score import score_community
+
+
+def _edges(rows: list[tuple[int, int, str, float]]) -> pl.DataFrame:
+    a, b, family, weight = zip(*rows, strict=True)
+    return pl.DataFrame({"a": a, "b": b, "family": family, "weight": weight})
+
+
+def test_one_family_never_exceeds_its_reliability_and_families_add_up() -> None:
+    fused = fuse_edges(
+        _edges([(0, 1, "network", 1.0), (2, 3, "network", 1.0), (2, 3, "payment", 1.0)]),
+        DEFAULT_RELIABILITY,
+    ).sort("a")
+    only_network, both = fused["fused"].to_list()
+    assert only_network == DEFAULT_RELIABILITY["network"]
+    assert both > max(DEFAULT_RELIABILITY["network"], DEFAULT_RELIABILITY["payment"])
+
+
+def test_links_inside_one_organisation_are_discounted() -> None:
+    fused = fuse_edges(_edges([(0, 1, "payment", 1.0), (1, 2, "payment", 1.0)]), {"payment": 0.5})
+    orgs = np.array(["acme", "acme", "other"], dtype=object)
+    harvest = np.ones(3)
+    w = clustering_weights(fused, orgs, harvest, ClusterConfig(same_org_discount=0.25)).sort("a")
+    assert w["same_org"].to_list() == [True, False]
+    assert w["weight"].to_list() == [0.125, 0.5]
+
+
+def test_link_weight_follows_how_much_both_ends_harvest() -> None:
+    fused = fuse_edges(_edges([(0, 1, "payment", 1.0), (2, 3, "payment", 1.0)]), {"payment": 0.5})
+    orgs = np.array([None] * 4, dtype=object)
+    harvest = np.array([0.9, 0.9, 0.9, 0.1])
+    w = clustering_weights(fused, orgs, harvest, ClusterConfig()).sort("a")["weight"].to_list()
+    assert w[0] > 2 * w[1]
+
+
+def test_periphery_joins_the_campaign_its_links_lead_into() -> None:
+    labels = np.array([0, 0, 0, 0, -1, -1, -1])
+    rows = [(i, j, 0.5) for i in range(4) for j in range(i + 1, 4)]
+    rows += [(4, j, 0.3) for j in range(4)]  # many links into the campaign
+    rows += [(5, 0, 0.2), (5, 6, 0.9)]  # mostly linked elsewhere
+    a, b, w = zip(*rows, strict=True)
+    weighted = pl.DataFrame({"a": a, "b": b, "weight": w})
+    out = attach_periphery(weighted, labels)
+    assert out.tolist() == [0, 0, 0, 0, 0, -1, -1]
+
+
+def test_a_single_family_of_links_scores_low_coordination() -> None:
+    members = np.arange(5)
+    ids = np.array([f"a{i}" for i in range(5)])
+    orgs = np.array([None] * 5, dtype=object)
+    levels = {"trace_share": np.full(5, 0.9)}
+    pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    intra = pl.DataFrame(
+        {
+            "a": [p[0] for p in pairs],
+            "b": [p[1] for p in pairs],
+            "network": [1.0] * len(pairs),
+            "payment": [0.0] * len(pairs),
+            "same_org": [False] * len(pairs),
+        }
+    )
+    result = score_community(members, ids, orgs, levels, intra, DEFAULT_RELIABILITY)
+    assert result.coordination <= DEFAULT_RELIABILITY["network"] + 1e-9
+    assert result.score < 0.5
+    both = intra.with_columns(pl.lit(1.0).alias("payment"))
+    assert score_community(members, ids, orgs, levels, both, DEFAULT_RELIABILITY).score >= 0.5
+
+
+def test_one_organisations_own_fleet_is_not_a_campaign() -> None:
+    members = np.arange(5)
+    ids = np.array([f"a{i}" for i in range(5)])
+    orgs = np.array(["acme"] * 5, dtype=object)
+    levels = {"trace_share": np.full(5, 0.9)}
+    pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    intra = pl.DataFrame(
+        {
+            "a": [p[0] for p in pairs],
+            "b": [p[1] for p in pairs],
+            "network": [1.0] * len(pairs),
+            "payment": [1.0] * len(pairs),
+            "same_org": [True] * len(pairs),
+        }
+    )
+    result = score_community(members, ids, orgs, levels, intra, DEFAULT_RELIABILITY)
+    assert result.score < 0.5
+    assert any(f.signal == "context.single_org" for f in result.findings)
