@@ -183,3 +183,49 @@ def attach_periphery(
     )
     out[joiners["i"].to_numpy()] = joiners["c"].to_numpy()
     return out
+
+
+def merge_interlinked(
+    weighted: pl.DataFrame, labels: np.ndarray, *, ratio: float = 0.5
+) -> np.ndarray:
+    """Merge campaigns that are as densely linked to each other as they are inside.
+
+    Modularity can cut one large, sparsely linked campaign into pieces. Two labelled groups ``i``
+    and ``j`` merge when the link density between them is at least ``ratio`` times the smaller
+    of their internal densities: distinct operations are far sparser between than within.
+    """
+    out = labels.copy()
+    if weighted.is_empty() or out.max(initial=-1) < 1:
+        return out
+    a = weighted["a"].to_numpy()
+    b = weighted["b"].to_numpy()
+    w = weighted["weight"].to_numpy()
+    la, lb = out[a], out[b]
+    keep = (la >= 0) & (lb >= 0)
+    lo, hi = np.minimum(la[keep], lb[keep]), np.maximum(la[keep], lb[keep])
+    blocks = (
+        pl.DataFrame({"i": lo, "j": hi, "w": w[keep]}).group_by(["i", "j"]).agg(pl.col("w").sum())
+    )
+    sizes = np.bincount(out[out >= 0])
+    internal = {
+        int(i): 2.0 * wsum / max(sizes[i] * (sizes[i] - 1), 1)
+        for i, j, wsum in blocks.iter_rows()
+        if i == j
+    }
+    parent = {int(k): int(k) for k in np.unique(out[out >= 0])}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j, wsum in blocks.iter_rows():
+        if i == j:
+            continue
+        between = wsum / (sizes[i] * sizes[j])
+        if between >= ratio * min(internal.get(i, 0.0), internal.get(j, 0.0)) > 0:
+            parent[find(int(i))] = find(int(j))
+    mapped = np.array([find(x) if x in parent else -1 for x in range(len(sizes))])
+    out[out >= 0] = mapped[out[out >= 0]]
+    return out

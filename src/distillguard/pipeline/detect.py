@@ -26,6 +26,7 @@ from distillguard.campaigns.cluster import (
     clustering_weights,
     find_communities,
     fuse_edges,
+    merge_interlinked,
 )
 from distillguard.campaigns.model import AccountVerdict, Campaign, Detections
 from distillguard.campaigns.score import CommunityScore, score_community
@@ -105,7 +106,7 @@ def detect(
     for members, result in _scored(groups, accounts, levels, weighted, cfg):
         if result.score >= cfg.flag_threshold:
             confirmed[members] = int(groups[members[0]])
-    groups = attach_periphery(weighted, confirmed)
+    groups = attach_periphery(weighted, merge_interlinked(weighted, confirmed))
     lap("clustering")
     campaigns, verdicts = _campaigns(t, accounts, harvest, levels, weighted, groups, cfg)
     lap("campaigns")
