@@ -257,9 +257,9 @@ def minhash(tokens: np.ndarray, row: np.ndarray, n_rows: int) -> np.ndarray:
     b = (z >> np.uint64(64 - bits)).astype(np.int64)
     v = z & np.uint64((1 << (64 - bits)) - 1)
     empty = np.uint64(2**63)
-    sig = np.full(n_rows * k, empty, dtype=np.uint64)
-    np.minimum.at(sig, row * k + b, v)
-    cols = sig.reshape(n_rows, k).T.copy()  # (k, n_rows): one bin per contiguous row
+    flat = np.full(k * n_rows, empty, dtype=np.uint64)
+    np.minimum.at(flat, b * n_rows + row, v)
+    cols: np.ndarray = flat.reshape(k, n_rows)  # one bin per contiguous row
     filled = cols != empty
     if filled.all():
         return cols
@@ -294,18 +294,15 @@ def _lsh_components(digests: np.ndarray, eligible: np.ndarray, n: int) -> np.nda
             new = np.ones(m, dtype=bool)
             new[1:] = sk[1:] != sk[:-1]
             leader = order[np.maximum.accumulate(np.where(new, np.arange(m), 0))]
-            pair = ~new
-            src.append(order[pair])
-            dst.append(leader[pair])
-    a_all, b_all = np.concatenate(src), np.concatenate(dst)
-    pairs = np.unique(np.minimum(a_all, b_all) * m + np.maximum(a_all, b_all))
-    left, right = pairs // m, pairs % m
-    ok = np.zeros(len(pairs), dtype=bool)
-    step = 1 << 18
-    for i in range(0, len(pairs), step):  # bounded temporaries
-        lf, rt = left[i : i + step], right[i : i + step]
-        ok[i : i + step] = (cols[:, lf] == cols[:, rt]).mean(axis=0) >= THRESHOLD
-    a, c = eligible[left[ok]], eligible[right[ok]]
+            left, right = order[~new], leader[~new]  # each bucket member -> its leader
+            if len(left) == 0:
+                continue
+            ok = (cols[:, left] == cols[:, right]).mean(axis=0) >= THRESHOLD
+            src.append(left[ok])
+            dst.append(right[ok])
+    if not src:
+        return np.arange(n, dtype=np.int64)
+    a, c = eligible[np.concatenate(src)], eligible[np.concatenate(dst)]
     graph = sparse.coo_matrix((np.ones(len(a)), (a, c)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     return np.asarray(labels, dtype=np.int64)
