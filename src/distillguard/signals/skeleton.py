@@ -3,8 +3,8 @@
 ``skeleton`` is an exact 64-bit fingerprint of the masked, normalised head and tail of a prompt.
 ``template_id`` groups near-identical wrappers (paraphrased or noised) within the data seen:
 character 8-gram shingles of the masked head and tail, keeping only shingles that recur across
-distinct prompts (the wrapper recurs, the payload does not), MinHash (``rensa``) and LSH
-banding, then connected components over candidate pairs whose MinHash similarity passes.
+distinct prompts (the wrapper recurs, the payload does not), one-permutation MinHash (NumPy)
+and LSH banding, then connected components over candidate pairs whose MinHash similarity passes.
 :class:`SkeletonIndex` holds this state so shards can be sketched separately and merged.
 Everything runs on distinct prompts, on whole columns / flat arrays.
 """
