@@ -9,7 +9,7 @@ import pyarrow as pa
 from scipy import sparse
 from sklearn.linear_model import SGDClassifier
 
-from distillguard.signals._text import BatchedNgrams, windows
+from distillguard.signals._text import training_matrix
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,14 @@ class LinearTextModel:
     intercept: np.ndarray
     classes: tuple[str, ...]
 
-    def decision(self, x: BatchedNgrams, cues: np.ndarray) -> np.ndarray:
-        """Raw scores, shape ``(n, k)``."""
-        out: np.ndarray = x.dot(self.weights) + cues @ self.cue_weights + self.intercept
+    def decision(self, ngram_scores: np.ndarray, cues: np.ndarray) -> np.ndarray:
+        """Raw scores ``(n, k)`` from ``X @ weights`` (computed elsewhere) and the cues."""
+        out: np.ndarray = ngram_scores + cues @ self.cue_weights + self.intercept
         return out
 
-    def proba(self, x: BatchedNgrams, cues: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def link(z: np.ndarray) -> np.ndarray:
         """Class probabilities: ``(n,)`` for a binary model, ``(n, k)`` (rows sum to 1) else."""
-        z = self.decision(x, cues)
         if z.shape[1] == 1:
             p: np.ndarray = 1.0 / (1.0 + np.exp(-z[:, 0]))
             return p
@@ -44,8 +44,8 @@ def fit(
     texts: list[str], labels: list[str], cues: np.ndarray | None = None, *, alpha: float = 2e-5
 ) -> LinearTextModel:
     """Fit a logistic-loss linear model (one-vs-rest, averaged SGD, seeded: deterministic and a
-    second or two) on the classifier windows of ``texts``."""
-    x = BatchedNgrams(windows(pa.array(texts, pa.string()))).matrix()
+    second or two) on the classifier features of ``texts``."""
+    x = training_matrix(pa.array(texts, pa.string()))
     cue = np.zeros((len(texts), 0)) if cues is None else cues
     xa = sparse.hstack([x, sparse.csr_matrix(cue)]).tocsr()
     clf = SGDClassifier(

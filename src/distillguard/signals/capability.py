@@ -19,7 +19,8 @@ import pyarrow.compute as pc
 
 from distillguard.signals import corpora
 from distillguard.signals._model import LinearTextModel, fit
-from distillguard.signals._text import dedupe, prompt_column, prompt_features
+from distillguard.signals._scoring import decisions
+from distillguard.signals._text import distinct_prompts
 from distillguard.signals.base import RequestSignal
 
 CAPABILITIES: tuple[str, ...] = (
@@ -126,12 +127,12 @@ class CapabilitySignal(RequestSignal):
         if len(distinct) == 0:
             return np.zeros((0, len(CAPABILITIES)))
         m = model()
-        p = m.proba(prompt_features(distinct), np.zeros((len(distinct), 0)))
+        p = LinearTextModel.link(decisions(distinct)["capability"])
         order = [m.classes.index(c) for c in CAPABILITIES]
         return np.asarray(p)[:, order]
 
     def compute(self, table: pa.Table) -> pa.Table:
-        distinct, idx = dedupe(prompt_column(table))
+        distinct, idx = distinct_prompts(table)
         probs = self.probabilities(distinct)
         valid = pc.is_valid(idx).to_numpy(zero_copy_only=False)
         rows = pc.fill_null(idx, 0).to_numpy(zero_copy_only=False).astype(np.int64)

@@ -20,12 +20,13 @@ import pyarrow.compute as pc
 
 from distillguard.signals import corpora
 from distillguard.signals._model import LinearTextModel, fit
-from distillguard.signals._text import dedupe, expand, head_tail, prompt_column, prompt_features
+from distillguard.signals._scoring import decisions
+from distillguard.signals._text import distinct_prompts, expand, tail_window
 from distillguard.signals.base import RequestSignal
 
 # "Answer:" / "Solution:" style markers in the languages we train on (a cue, not the detector).
 ANSWER_MARKER = (
-    r"(answer|solution|final result|expected output|答案|解答|答え|正解|ответ|решение|"
+    r"(?i)(answer|solution|final result|expected output|答案|解答|答え|正解|ответ|решение|"
     r"respuesta|solución|réponse|antwort|lösung|musterlösung|정답|답|resposta|gabarito|"
     r"الإجابة|الجواب|الحل|उत्तर|हल|đáp án|lời giải)\s*[:：=]|####"
 )
@@ -52,8 +53,11 @@ ALPHA = 1e-4  # L2 strength; chosen by held-out recall (see docs/signals.md)
 
 def answer_cue(texts: pa.Array) -> np.ndarray:
     """1.0 where the prompt's head or tail states an answer/solution, else 0.0 (``(n, 1)``)."""
-    window = pc.utf8_lower(head_tail(pc.fill_null(texts, ""), CUE_WINDOW, CUE_WINDOW))
-    hit = pc.match_substring_regex(window, ANSWER_MARKER)
+    texts = pc.fill_null(texts, "")
+    hit = pc.or_(
+        pc.match_substring_regex(pc.utf8_slice_codeunits(texts, 0, CUE_WINDOW), ANSWER_MARKER),
+        pc.match_substring_regex(tail_window(texts, CUE_WINDOW), ANSWER_MARKER),
+    )
     out: np.ndarray = hit.to_numpy(zero_copy_only=False).astype(np.float64)[:, None]
     return out
 
@@ -150,15 +154,13 @@ class ElicitationSignal(RequestSignal):
         """Scores for distinct prompts."""
         if len(distinct) == 0:
             return np.zeros(0), np.zeros(0)
-        e_model, t_model = models()
-        x = prompt_features(distinct)
-        cues = answer_cue(distinct)
-        p_e = e_model.proba(x, cues)
-        p_t = t_model.proba(x, cues)
+        z = decisions(distinct)
+        p_e = LinearTextModel.link(z["elicitation"])
+        p_t = LinearTextModel.link(z["trace"])
         return np.maximum(p_e, p_t), p_t
 
     def compute(self, table: pa.Table) -> pa.Table:
-        distinct, idx = dedupe(prompt_column(table))
+        distinct, idx = distinct_prompts(table)
         p_e, p_t = self.scores(distinct)
         return pa.table(
             {

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.signals._text import codepoints, dedupe, expand, prompt_column
+from distillguard.signals._text import codepoints, distinct_prompts, expand, map_batches
 from distillguard.signals.base import RequestSignal
 
 LABELS: tuple[str, ...] = (
@@ -22,20 +22,26 @@ RANGES: tuple[tuple[int, int, int], ...] = (
     (0x3040, 0x30FF, 2), (0x3400, 0x4DBF, 1), (0x4E00, 0x9FFF, 1), (0xAC00, 0xD7AF, 3),
 )  # fmt: skip
 WINDOW = 400  # code points looked at
-_STARTS = np.array([r[0] for r in RANGES], dtype=np.int64)
-_ENDS = np.array([r[1] for r in RANGES], dtype=np.int64)
-_IDS = np.array([r[2] for r in RANGES], dtype=np.int64)
+_NONE = len(LABELS)
+_SCRIPT = np.full(0x10000, _NONE, dtype=np.int64)  # BMP code point -> label index
+for _first, _last, _label in RANGES:
+    _SCRIPT[_first : _last + 1] = _label
+
+
+def _script_counts(texts: pa.Array) -> np.ndarray:
+    cps, starts = codepoints(pc.utf8_slice_codeunits(texts, 0, WINDOW))
+    n = len(starts) - 1
+    label = np.where(cps < 0x10000, _SCRIPT[cps & np.uint32(0xFFFF)], _NONE)
+    doc = np.repeat(np.arange(n), np.diff(starts))
+    key = doc * (_NONE + 1) + label
+    counts = np.bincount(key, minlength=n * (_NONE + 1)).reshape(n, _NONE + 1)
+    return counts[:, :_NONE]
 
 
 def script_counts(texts: pa.Array) -> np.ndarray:
     """Code points per script label, ``(n, len(LABELS))``, over each text's first WINDOW."""
-    cps, starts = codepoints(pc.utf8_slice_codeunits(texts, 0, WINDOW))
-    n = len(starts) - 1
-    slot = np.searchsorted(_STARTS, cps, side="right") - 1
-    inside = (slot >= 0) & (cps <= _ENDS[np.maximum(slot, 0)])
-    doc = np.repeat(np.arange(n), np.diff(starts))
-    key = doc[inside] * len(LABELS) + _IDS[slot[inside]]
-    return np.bincount(key, minlength=n * len(LABELS)).reshape(n, len(LABELS))
+    parts = map_batches(_script_counts, texts)
+    return np.vstack(parts) if parts else np.zeros((0, _NONE), np.int64)
 
 
 class LangSignal(RequestSignal):
@@ -47,7 +53,7 @@ class LangSignal(RequestSignal):
     columns: ClassVar[tuple[str, ...]] = ("lang",)
 
     def compute(self, table: pa.Table) -> pa.Table:
-        distinct, idx = dedupe(prompt_column(table))
+        distinct, idx = distinct_prompts(table)
         counts = script_counts(distinct).astype(np.float64)
         ja, zh = LABELS.index("ja"), LABELS.index("zh")
         kana = (counts[:, ja] > 0) & (counts[:, ja] >= 0.1 * counts[:, zh])

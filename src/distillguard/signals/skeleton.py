@@ -3,8 +3,8 @@
 ``skeleton`` is an exact 64-bit fingerprint of the masked, normalised head and tail of a prompt.
 ``template_id`` groups near-identical wrappers (paraphrased or noised) within the data seen:
 character 8-gram shingles of the masked head and tail, keeping only shingles that recur across
-distinct prompts (the wrapper recurs, the payload does not), MinHash (``rensa``) and LSH
-banding, then connected components over candidate pairs whose MinHash similarity passes.
+distinct prompts (the wrapper recurs, the payload does not), one-permutation MinHash (NumPy)
+and LSH banding, then connected components over candidate pairs whose MinHash similarity passes.
 :class:`SkeletonIndex` holds this state so shards can be sketched separately and merged.
 Everything runs on distinct prompts, on whole columns / flat arrays.
 """
@@ -17,19 +17,18 @@ from typing import ClassVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import rensa
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from distillguard.signals._text import (
-    codepoints,
-    dedupe,
+    distinct_prompts,
     expand,
-    head_tail,
-    nfkc_lower,
+    fold,
+    map_batches,
     ngram_hashes,
-    prompt_column,
+    ranges_take,
     squeeze,
+    window_codepoints,
 )
 from distillguard.signals.base import RequestSignal
 
@@ -45,68 +44,67 @@ for _src, _dst in _CONFUSABLES.items():
 
 _MASKS = (
     (r"```[\s\S]*?```", " <code> "),
-    (r"https?://\S+|www\.\S+", " <url> "),
+    (r"(?i)https?://\S+|www\.\S+", " <url> "),
     (r"[\w.+-]+@[\w-]+\.[\w.-]+", " <email> "),
-    (r"\"[^\"\n]{1,400}\"|“[^”\n]{1,400}”|«[^»\n]{1,400}»|「[^」\n]{1,400}」", " <q> "),
+    (r"\"[^\"\n]*\"|“[^”\n]*”|«[^»\n]*»|「[^」\n]*」", " <q> "),
     (r"[0-9]+(?:[.,][0-9]+)*", "<n>"),
 )
-MASK_WINDOW = 400  # head and tail code points masked (payload in between is never looked at)
-SKELETON_CHARS = 120  # head and tail kept for the exact fingerprint
-SHINGLE_WINDOW = 300  # head and tail shingled for near-duplicate grouping
+SHINGLE_WINDOW = 200  # head and tail code points masked and shingled (the middle is skipped)
+SKELETON_CHARS = 120  # head and tail of the masked text kept for the exact fingerprint
 SHINGLE_N = 8
 SAMPLE_MOD = 4  # keep shingles whose hash is 0 mod this (mod-sampling, as in winnowing)
 MIN_DF = 3  # a shingle must recur in at least this many distinct prompts to count as wrapper
 MIN_SHINGLES = 4
-NUM_PERM = 128
-BANDS = 32
-THRESHOLD = 0.5
-SEED = 7
-BATCH = 2048  # texts per NumPy batch (keeps temporaries in cache)
+NUM_PERM = 64  # one-permutation MinHash bins
+BANDS = 16  # LSH bands of NUM_PERM // BANDS bins
+THRESHOLD = 0.5  # estimated Jaccard that joins an LSH candidate pair
 DF_BITS = 24  # document frequency is counted in 2**24 hash buckets
 _FP_TABLE = np.random.default_rng(20261126).integers(
     1, 2**63, size=2 * SKELETON_CHARS + 8, dtype=np.uint64
 )
 
 
-def mask(prompts: pa.Array) -> pa.Array:
-    """Head and tail of each prompt, NFKC and case-folded, with payload-like spans (code, URLs,
-    e-mails, quoted strings, numbers) masked."""
-    out = nfkc_lower(head_tail(prompts, MASK_WINDOW, MASK_WINDOW))
+def mask(texts: pa.Array) -> pa.Array:
+    """``texts`` with payload-like spans (code, URLs, e-mails, quoted strings, numbers)
+    replaced by placeholders (Arrow regex)."""
     for pattern, repl in _MASKS:
-        out = pc.replace_substring_regex(out, pattern, repl)
-    return out
+        texts = pc.replace_substring_regex(texts, pattern, repl)
+    return texts
 
 
-def _folded_codepoints(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    cps, starts = squeeze(*codepoints(texts))
-    cps = np.where(cps < 0x10000, _FOLD[cps & np.uint32(0xFFFF)], cps)
-    return cps, starts
+def masked_codepoints(prompts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Masked head and tail windows of each prompt: NFKC, lower case, homoglyphs folded,
+    whitespace and digit runs collapsed; flat code points + offsets."""
+    cps, starts = window_codepoints(prompts, SHINGLE_WINDOW, SHINGLE_WINDOW, transform=mask)
+    return squeeze(fold(cps, _FOLD), starts)
 
 
-def _fingerprints(masked: pa.Array) -> np.ndarray:
-    """Exact 64-bit fingerprint of each masked text's head and tail (whitespace-collapsed,
-    homoglyph-folded): a position-keyed multilinear hash over code points, fully vectorised."""
-    cps, starts = _folded_codepoints(head_tail(masked, SKELETON_CHARS, SKELETON_CHARS))
+def _fingerprints(cps: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Exact 64-bit fingerprint of each masked text's first and last ``SKELETON_CHARS`` code
+    points: a position-keyed multilinear hash, fully vectorised."""
     lens = np.diff(starts)
-    pos = np.arange(len(cps), dtype=np.int64) - np.repeat(starts[:-1], lens)
+    k = SKELETON_CHARS
+    head = np.minimum(lens, 2 * k)
+    long = lens > 2 * k
+    seg_start = np.stack([starts[:-1], np.where(long, starts[1:] - k, 0)], axis=1).ravel()
+    seg_len = np.stack([np.where(long, k, head), np.where(long, k, 0)], axis=1).ravel()
+    take = ranges_take(seg_start, seg_len)
+    win = np.minimum(lens, 2 * k)
+    win_starts = np.zeros(len(lens) + 1, np.int64)
+    np.cumsum(win, out=win_starts[1:])
+    pos = np.arange(len(take), dtype=np.int64) - np.repeat(win_starts[:-1], win)
     with np.errstate(over="ignore"):
-        terms = (cps.astype(np.uint64) + np.uint64(1)) * _FP_TABLE[
-            np.minimum(pos, len(_FP_TABLE) - 1)
-        ]
+        terms = (cps[take].astype(np.uint64) + np.uint64(1)) * _FP_TABLE[pos]
         out = np.zeros(len(lens), dtype=np.uint64)
-        nz = lens > 0
+        nz = win > 0
         if len(terms):
-            out[nz] = np.add.reduceat(terms, starts[:-1][nz])
-        out = (out ^ (out >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9) + lens.astype(
-            np.uint64
-        )
+            out[nz] = np.add.reduceat(terms, win_starts[:-1][nz])
+        out = (out ^ (out >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9) + win.astype(np.uint64)
     return out
 
 
-def _shingles(masked: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Sampled character shingles of the masked head/tail of each text: flat hashes and
-    per-text offsets (``n + 1``)."""
-    cps, starts = _folded_codepoints(head_tail(masked, SHINGLE_WINDOW, SHINGLE_WINDOW))
+def _shingles(cps: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sampled character shingles of each masked text: flat hashes and offsets (``n + 1``)."""
     half = SHINGLE_N // 2
     ((_, h4, _),) = ngram_hashes(cps, starts, (half,))  # two half-grams make one shingle
     room = np.repeat(starts[1:], np.diff(starts)) - np.arange(len(cps), dtype=np.int64)
@@ -123,24 +121,32 @@ def _shingles(masked: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return hs[keep], offsets
 
 
-def fingerprints(masked: pa.Array) -> np.ndarray:
-    """Exact 64-bit fingerprint per masked text (see :func:`_fingerprints`), in batches."""
-    parts = [_fingerprints(masked.slice(i, BATCH)) for i in range(0, len(masked), BATCH)]
+def _sketch_batch(prompts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cps, starts = masked_codepoints(prompts)
+    flat, offsets = _shingles(cps, starts)
+    return _fingerprints(cps, starts), flat, offsets
+
+
+def sketch_parts(prompts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fingerprint per prompt plus sampled shingles (flat + offsets), batched on the pool."""
+    parts = map_batches(_sketch_batch, prompts)
+    if not parts:
+        return np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(1, np.int64)
+    sizes = np.cumsum([0] + [len(p[1]) for p in parts])
+    offsets = np.concatenate(
+        [np.zeros(1, np.int64)] + [p[2][1:] + b for p, b in zip(parts, sizes[:-1], strict=True)]
+    )
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        offsets,
+    )
+
+
+def fingerprints(prompts: pa.Array) -> np.ndarray:
+    """Exact 64-bit skeleton per prompt (see :func:`_fingerprints`), batched on the pool."""
+    parts = map_batches(lambda p: _fingerprints(*masked_codepoints(p)), prompts)
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-
-
-def shingles(masked: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Sampled shingles per masked text (see :func:`_shingles`), in batches."""
-    flats: list[np.ndarray] = []
-    offsets = [np.zeros(1, np.int64)]
-    base = 0
-    for i in range(0, len(masked), BATCH):
-        flat, off = _shingles(masked.slice(i, BATCH))
-        flats.append(flat)
-        offsets.append(off[1:] + base)
-        base += len(flat)
-    flat_all = np.concatenate(flats) if flats else np.zeros(0, np.uint64)
-    return flat_all, np.concatenate(offsets)
 
 
 @dataclass
@@ -152,10 +158,8 @@ class Sketch:
     offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
 
     @classmethod
-    def of(cls, distinct_prompts: pa.Array) -> Sketch:
-        masked = mask(distinct_prompts)
-        flat, offsets = shingles(masked)
-        return cls(fingerprints(masked), flat, offsets).unique()
+    def of(cls, distinct: pa.Array) -> Sketch:
+        return cls(*sketch_parts(distinct)).unique()
 
     def unique(self) -> Sketch:
         """One entry per skeleton (first occurrence), sorted by skeleton."""
@@ -190,14 +194,9 @@ class Sketch:
         eligible = np.flatnonzero(kept_counts >= MIN_SHINGLES)
         if len(eligible) > 1:
             sel = keep & (kept_counts[rows] >= MIN_SHINGLES)
-            offs = np.zeros(len(eligible) + 1, dtype=np.uint64)
-            np.cumsum(kept_counts[eligible], out=offs[1:])
-            digests = np.asarray(
-                rensa.RMinHash.digest_matrix_from_flat_token_hashes(
-                    np.ascontiguousarray(self.flat[sel]), offs, NUM_PERM, SEED
-                ).to_rows(),
-                dtype=np.uint64,
-            )
+            member = np.full(n, -1, dtype=np.int64)
+            member[eligible] = np.arange(len(eligible))
+            digests = minhash(self.flat[sel], member[rows[sel]], len(eligible))
             labels = _lsh_components(digests, eligible, n)
         root_min = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(root_min, labels, self.skeletons.view(np.int64))
@@ -214,7 +213,7 @@ class SkeletonIndex:
 
     def update_batch(self, table: pa.Table) -> SkeletonIndex:
         """Add the distinct prompts of ``table``."""
-        distinct, _ = dedupe(prompt_column(table))
+        distinct, _ = distinct_prompts(table)
         self.sketch = self.sketch.concat(Sketch.of(distinct))
         return self
 
@@ -229,8 +228,8 @@ class SkeletonIndex:
     def template_ids(self, table: pa.Table) -> pa.Array:
         """Template id (int64) per row (null where the prompt is null); prompts never added
         get their own skeleton as id."""
-        distinct, idx = dedupe(prompt_column(table))
-        skel = fingerprints(mask(distinct))
+        distinct, idx = distinct_prompts(table)
+        skel = fingerprints(distinct)
         known = self.sketch.skeletons
         ids = self.sketch.template_ids()
         pos = np.searchsorted(known, skel)
@@ -242,27 +241,68 @@ class SkeletonIndex:
         return expand(pa.array(out, pa.int64()), idx)
 
 
+def minhash(tokens: np.ndarray, row: np.ndarray, n_rows: int) -> np.ndarray:
+    """One-permutation MinHash with rotation densification (Li et al. 2012; Shrivastava and
+    Li 2014): each token hash is mixed once, its top bits pick one of ``NUM_PERM`` bins and the
+    row keeps the smallest remainder per bin; an empty bin borrows the next non-empty bin's
+    value (circularly) plus an offset per step. ``(NUM_PERM, n_rows)`` uint64 (one bin per
+    row of the result); Jaccard is estimated by the share of equal bins. Linear in the number
+    of tokens."""
+    k = NUM_PERM
+    bits = k.bit_length() - 1
+    with np.errstate(over="ignore"):
+        z = tokens * np.uint64(0xD6E8FEB86659FD93)
+        z ^= z >> np.uint64(32)
+        z *= np.uint64(0xD6E8FEB86659FD93)
+    b = (z >> np.uint64(64 - bits)).astype(np.int64)
+    v = z & np.uint64((1 << (64 - bits)) - 1)
+    empty = np.uint64(2**63)
+    flat = np.full(k * n_rows, empty, dtype=np.uint64)
+    np.minimum.at(flat, b * n_rows + row, v)
+    cols: np.ndarray = flat.reshape(k, n_rows)  # one bin per contiguous row
+    filled = cols != empty
+    if filled.all():
+        return cols
+    out = cols.copy()
+    val = np.full(n_rows, empty, dtype=np.uint64)
+    dist = np.zeros(n_rows, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in [*range(k - 1, -1, -1)] * 2:  # right to left, twice (circular)
+            f = filled[j]
+            val = np.where(f, cols[j], val)
+            dist = np.where(f, np.uint64(0), dist + np.uint64(1))
+            out[j] = np.where(f, cols[j], val + dist * np.uint64(0x9E3779B97F4A7C15))
+    out[:, ~filled.any(axis=0)] = empty
+    return out
+
+
 def _lsh_components(digests: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
-    """Connected components over LSH candidate pairs whose MinHash similarity passes."""
+    """Connected components over LSH candidate pairs (``digests`` is ``(NUM_PERM, m)``) whose
+    estimated Jaccard passes :data:`THRESHOLD`."""
     r = NUM_PERM // BANDS
-    cols = np.ascontiguousarray(digests.T)
+    m = digests.shape[1]
+    cols = digests
     src: list[np.ndarray] = []
     dst: list[np.ndarray] = []
     with np.errstate(over="ignore"):
         for band in range(BANDS):
-            key = np.zeros(len(digests), dtype=np.uint64)
+            key = np.zeros(m, dtype=np.uint64)
             for j in range(band * r, (band + 1) * r):
                 key = key * np.uint64(0x100000001B3) + cols[j]
-            _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-            leader = first[inv]
-            pair = leader != np.arange(len(digests))
-            src.append(np.flatnonzero(pair))
-            dst.append(leader[pair])
-    m = len(digests)
-    pairs = np.unique(np.concatenate(src) * m + np.concatenate(dst))  # a pair recurs per band
-    left, right = pairs // m, pairs % m
-    ok = (digests[left] == digests[right]).mean(axis=1) >= THRESHOLD
-    a, c = eligible[left[ok]], eligible[right[ok]]
+            order = np.argsort(key)
+            sk = key[order]
+            new = np.ones(m, dtype=bool)
+            new[1:] = sk[1:] != sk[:-1]
+            leader = order[np.maximum.accumulate(np.where(new, np.arange(m), 0))]
+            left, right = order[~new], leader[~new]  # each bucket member -> its leader
+            if len(left) == 0:
+                continue
+            ok = (cols[:, left] == cols[:, right]).mean(axis=0) >= THRESHOLD
+            src.append(left[ok])
+            dst.append(right[ok])
+    if not src:
+        return np.arange(n, dtype=np.int64)
+    a, c = eligible[np.concatenate(src)], eligible[np.concatenate(dst)]
     graph = sparse.coo_matrix((np.ones(len(a)), (a, c)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     return np.asarray(labels, dtype=np.int64)
@@ -276,10 +316,8 @@ class SkeletonSignal(RequestSignal):
     columns: ClassVar[tuple[str, ...]] = ("skeleton", "template_id")
 
     def compute(self, table: pa.Table) -> pa.Table:
-        distinct, idx = dedupe(prompt_column(table))
-        masked = mask(distinct)
-        skel = fingerprints(masked)
-        flat, offsets = shingles(masked)
+        distinct, idx = distinct_prompts(table)
+        skel, flat, offsets = sketch_parts(distinct)
         sketch = Sketch(skel, flat, offsets).unique()
         ids = sketch.template_ids()
         per_distinct = ids[np.searchsorted(sketch.skeletons, skel)] if len(skel) else ids
