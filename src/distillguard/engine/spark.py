@@ -76,16 +76,19 @@ def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) 
         raise ConfigError(
             "the spark engine needs a Java runtime (17+): install one or set JAVA_HOME"
         )
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    if master.startswith("local"):  # Python workers on this machine: this interpreter
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
+    # Under spark-submit the master and resources come from its command line, not from us.
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ
+    local = master.startswith("local") and not submitted
+    if local:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers: this interpreter
     options = dict(DEFAULT_CONF)
-    if master.startswith("local"):
+    if local:
         options.update(LOCAL_CONF)
     options.update(conf or {})
-    builder = SparkSession.builder.master(master)
+    builder = SparkSession.builder if submitted else SparkSession.builder.master(master)
     for key, value in options.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
