@@ -43,14 +43,21 @@ def ip_prefix_expr(ip: ir.StringValue) -> ir.StringValue:
 
 
 def conform(t: ir.Table) -> ir.Table:
-    """Add missing optional columns as nulls and derive ``ip_prefix``; keep stored-schema order."""
+    """Add missing optional columns as nulls, derive ``ip_prefix``, cast columns to the stored
+    types (an engine's own types, such as Spark's zone-less timestamps, become the schema's);
+    keep stored-schema order."""
     missing_required = [c for c in REQUIRED_FIELDS if c not in t.columns]
     if missing_required:
         raise InputError(f"request table lacks required column(s): {', '.join(missing_required)}")
     cols: list[ir.Value] = []
     for field in STORED_SCHEMA:
         if field.name in t.columns:
-            cols.append(t[field.name])
+            col = t[field.name]
+            want = _ibis_type(field.type)
+            if col.type().copy(nullable=True) != want:
+                # e.g. Spark's zone-less TIMESTAMP (an instant shown in the session's UTC zone).
+                col = col.cast(want).name(field.name)
+            cols.append(col)
         elif field.name == "ip_prefix" and "ip" in t.columns:
             cols.append(ip_prefix_expr(t.ip))
         else:

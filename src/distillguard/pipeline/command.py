@@ -29,6 +29,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=None, help="JSON file of DetectConfig")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="where the analytics run: embedded DuckDB (default) or Apache Spark (Parquet input)",
+    )
+    parser.add_argument(
+        "--spark-master",
+        default="local[2]",
+        help="Spark master URL for --engine spark (default local[2]; under spark-submit the "
+        "session it created is used)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         privacy=privacy,
         config=load_config(args.config) if args.config else None,
         report=not args.no_report,
+        engine=args.engine,
+        spark_master=args.spark_master,
     )
     s = detections.summary
     print(

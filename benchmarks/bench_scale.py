@@ -1,0 +1,150 @@
+"""End-to-end scale: ``distillguard detect`` on 1 M, 3 M and 10 M simulated exchanges.
+
+    PYTHONPATH=src python benchmarks/bench_scale.py [--sizes 1e6,3e6,1e7] [--engine duckdb]
+        [--dir out/bench] [--preset benchmark]
+
+For each size the simulator writes Parquet once into ``--dir/<preset>-<size>/`` (reused on later
+runs). Then, each in its own child process (peak RSS from ``os.wait4``):
+
+* **floor**: one DuckDB pass that touches every prompt once,
+  ``SELECT count(*), sum(hash(lower(prompt))) FROM read_parquet(...)``;
+* **detect**: ``distillguard detect DIR --out ... --no-report --quiet --engine E``; ingest rows/s
+  and the detection stages come from its ``summary.json``.
+
+Printed per size: ingest rows/s, detect wall time (end to end, Parquet in, files out) and rows/s,
+peak RSS, detect ÷ floor; then how 1 M -> largest scales against linear. Targets (2-core machine):
+10 M in <= 5 min, peak RSS <= 6 GiB, detect ÷ floor <= 10, within 1.3x of linear. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCHMARK_ROWS_AT_SCALE_1 = 525_000  # `--preset benchmark --scale 1`
+GIB = 1024**3
+
+
+@dataclass
+class Child:
+    """One child process: wall seconds, peak resident set (bytes), exit code."""
+
+    seconds: float
+    peak_rss: int
+    returncode: int
+
+
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
+    """Run ``cmd``; peak RSS is the child's own ``ru_maxrss`` (largest process of the tree
+    that it waited for; Spark's JVM is a grandchild and is reported separately by the OS)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Child(seconds, usage.ru_maxrss * 1024, proc.returncode)
+
+
+def generate(preset: str, rows: int, root: Path) -> Path:
+    """Simulated log of about ``rows`` exchanges (cached)."""
+    out = root / f"{preset}-{rows:.0e}".replace("+0", "").replace("+", "")
+    if (out / "manifest.json").exists():
+        return out
+    scale = rows / BENCHMARK_ROWS_AT_SCALE_1
+    cmd = [sys.executable, "-m", "distillguard", "simulate", "--preset", preset]
+    cmd += ["--scale", f"{scale:.4f}", "--seed", "0", "--out", str(out)]
+    print(f"generating {rows:,} rows into {out} ...", flush=True)
+    child = run_child(cmd)
+    if child.returncode != 0:
+        raise SystemExit(f"simulator failed ({child.returncode})")
+    print(f"  generated in {child.seconds:.0f}s", flush=True)
+    return out
+
+
+FLOOR = """
+import duckdb, sys
+con = duckdb.connect()
+con.execute("SET memory_limit = '4GB'")
+print(con.execute(
+    "SELECT count(*), sum(hash(lower(prompt))) FROM read_parquet(?)", [sys.argv[1]]
+).fetchall())
+"""
+
+
+def measure(log: Path, engine: str, scratch: Path) -> dict[str, float]:
+    glob = str(log / "requests" / "*.parquet")
+    floor = run_child([sys.executable, "-c", FLOOR, glob])
+    out = scratch / f"detect-{log.name}-{engine}"
+    cmd = [sys.executable, "-m", "distillguard", "detect", str(log / "requests")]
+    cmd += ["--out", str(out), "--no-report", "--quiet", "--engine", engine]
+    det = run_child(cmd)
+    if det.returncode != 0 or floor.returncode != 0:
+        raise SystemExit(f"{log}: detect exit {det.returncode}, floor exit {floor.returncode}")
+    summary = json.loads((out / "summary.json").read_text())
+    rows = int(summary["rows_read"])
+    timings = summary["timings"]
+    ingest = float(timings["ingest"])
+    return {
+        "rows": rows,
+        "ingest_rows_s": rows / ingest if ingest else float("nan"),
+        "wall": det.seconds,
+        "detect_stages": sum(float(v) for k, v in timings.items() if k not in ("ingest", "total")),
+        "rows_s": rows / det.seconds,
+        "rss": det.peak_rss,
+        "floor": floor.seconds,
+        "ratio": det.seconds / floor.seconds,
+        "flagged": summary.get("flagged_accounts", 0),
+        "campaigns": summary.get("campaigns", 0),
+        **{f"t_{k}": float(v) for k, v in timings.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--sizes", default="1e6,3e6,1e7", help="comma-separated exchange counts")
+    ap.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
+    ap.add_argument("--preset", default="benchmark")
+    ap.add_argument("--dir", type=Path, default=Path("out/bench"))
+    args = ap.parse_args(argv)
+    sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
+    args.dir.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, float]] = []
+    for size in sizes:
+        log = generate(args.preset, size, args.dir)
+        r = measure(log, args.engine, args.dir)
+        results.append(r)
+        stages = {k[2:]: round(v, 1) for k, v in r.items() if k.startswith("t_")}
+        print(f"  {int(r['rows']):,} rows: stages {json.dumps(stages)}", flush=True)
+
+    print(f"\nengine={args.engine} preset={args.preset} cpus={os.cpu_count()}")
+    head = (
+        f"{'rows':>11} {'ingest r/s':>11} {'detect s':>9} {'detect r/s':>11} "
+        f"{'peak RSS':>9} {'floor s':>8} {'÷ floor':>8} {'flagged':>8} {'camp.':>6}"
+    )
+    print(head)
+    for r in results:
+        print(
+            f"{int(r['rows']):>11,} {r['ingest_rows_s']:>11,.0f} {r['wall']:>9.1f} "
+            f"{r['rows_s']:>11,.0f} {r['rss'] / GIB:>8.2f}G {r['floor']:>8.1f} "
+            f"{r['ratio']:>8.1f} {int(r['flagged']):>8} {int(r['campaigns']):>6}"
+        )
+    if len(results) > 1:
+        a, b = results[0], results[-1]
+        growth = (b["wall"] / a["wall"]) / (b["rows"] / a["rows"])
+        print(
+            f"\n{int(a['rows']):,} -> {int(b['rows']):,}: {growth:.2f}x of linear (target <= 1.3)"
+        )
+    big = [r for r in results if r["rows"] >= 9_000_000]
+    for r in big:
+        print(f"10 M target: {r['wall']:.0f}s (<= 300), RSS {r['rss'] / GIB:.2f} GiB (<= 6)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The engine role: where the request table lives and the analytics run.
+
+An engine turns log sources into one Ibis table with the stored schema (rows that break the schema
+are dropped, counted and quarantined, exactly as ``distillguard ingest`` does); :func:`detect`
+then runs the same Ibis expressions on whatever backend the table is bound to.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import ClassVar, Self
+
+import ibis.expr.types as ir
+
+from distillguard.ingest import IngestStats, Privacy
+
+
+@dataclass
+class EngineSettings:
+    """Plain-data options shared by every engine (each reads the ones it understands).
+
+    ``workdir`` is a scratch directory the engine may fill and the caller removes;
+    ``spark_conf`` entries are passed to the Spark session builder unchanged.
+    """
+
+    workdir: Path
+    fmt: str | None = None
+    privacy: Privacy | None = None
+    quarantine_path: Path | None = None
+    memory_limit: str | None = None
+    spark_master: str = "local[2]"
+    spark_conf: dict[str, str] = field(default_factory=dict)
+
+
+class Engine(ABC):
+    """Opens request logs as one conformed-ready Ibis table. ``__init__`` only stores settings."""
+
+    name: ClassVar[str]
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self.stats = IngestStats()
+
+    @abstractmethod
+    def open(self, sources: Sequence[Path]) -> ir.Table:
+        """Load/validate ``sources``; fill :attr:`stats`; return the request table."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and cached data (idempotent)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.settings!r})"

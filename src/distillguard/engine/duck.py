@@ -1,0 +1,41 @@
+"""The embedded default: logs loaded into a scratch DuckDB database, analytics run in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+
+from distillguard.engine.base import Engine
+from distillguard.ingest import load_requests
+
+
+class DuckDBEngine(Engine):
+    """Reads any supported log format with the ingest adapters into ``workdir/requests.duckdb``."""
+
+    name = "duckdb"
+    _con: duckdb.DuckDBPyConnection | None = None
+
+    def open(self, sources: Sequence[Path]) -> ir.Table:
+        s = self.settings
+        s.workdir.mkdir(parents=True, exist_ok=True)
+        self._con = con = duckdb.connect(str(s.workdir / "requests.duckdb"))
+        if s.memory_limit:
+            con.execute(f"SET memory_limit = '{s.memory_limit}'")
+        con.execute(f"SET temp_directory = '{s.workdir / 'spill'}'")
+        self.stats = load_requests(
+            con,
+            [Path(p) for p in sources],
+            fmt=s.fmt,
+            privacy=s.privacy,
+            quarantine_path=s.quarantine_path,
+        )
+        return ibis.duckdb.from_connection(con).table("requests")
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
