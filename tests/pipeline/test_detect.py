@@ -24,26 +24,28 @@ SEEDS = (11, 12)
 def detected(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path, Evaluation]:
-    root = tmp_path_factory.mktemp(f"demo{request.param}")
+    root = tmp_path_factory.mktemp(f"bench{request.param}")
     sim, det = root / "sim", root / "det"
-    simulate("demo", scale=1.0, seed=request.param, out=sim, obfuscation=True)
+    simulate("benchmark", scale=0.5, seed=request.param, out=sim, obfuscation=True)
     run_detect([sim / "requests"], det)
     return sim, det, evaluate(sim, det)
 
 
 def test_campaigns_are_found(detected: tuple[Path, Path, Evaluation]) -> None:
     _, _, ev = detected
-    assert ev.precision >= 0.95
-    assert ev.recall >= 0.85
-    assert ev.exchange_recall >= 0.9
+    assert ev.precision >= 0.98
+    assert ev.recall >= 0.9
+    assert ev.exchange_recall >= 0.95
     for campaign in ev.campaigns:
-        assert campaign.share_flagged >= 0.6, campaign
+        assert (campaign.share_flagged or 0.0) >= 0.8, campaign
+        assert (campaign.share_grouped or 0.0) >= 0.8, campaign
 
 
 def test_legitimate_heavy_users_are_left_alone(detected: tuple[Path, Path, Evaluation]) -> None:
     _, _, ev = detected
-    flagged = {p.persona: p.flagged for p in ev.personas if p.flagged}
-    assert flagged == {}
+    # Campus, eval runners, batch jobs, coding agents, resellers, synthetic-data customers...
+    too_many = {p.persona: p.fpr for p in ev.personas if p.fpr > 0.005}
+    assert too_many == {}
 
 
 def test_outputs_follow_the_contract(detected: tuple[Path, Path, Evaluation]) -> None:
