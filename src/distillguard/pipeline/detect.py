@@ -53,6 +53,10 @@ class DetectConfig:
     """Tunable knobs of one detection run (plain data: can come from TOML/JSON)."""
 
     sample_per_account: int = 100
+    # Text signals see at most this many requests in all; with many accounts each gets fewer
+    # (never under ``min_sample_per_account``), so model cost stays bounded as traffic grows.
+    sample_budget: int = 300_000
+    min_sample_per_account: int = 12
     flag_threshold: float = 0.5
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     linkage: list[dict[str, Any]] | None = None
@@ -87,7 +91,11 @@ def detect(
         t = t.filter(t.timestamp < ibis.literal(until))
     accounts = _account_table(t)
     lap("account_features")
-    sample = _sample_signals(t, accounts, cfg.sample_per_account)
+    per_account = min(
+        cfg.sample_per_account,
+        max(cfg.min_sample_per_account, cfg.sample_budget // max(accounts.height, 1)),
+    )
+    sample = _sample_signals(t, accounts, per_account)
     accounts = _add_content_summary(accounts, sample)
     lap("request_signals")
     harvest, levels = harvest_scores(accounts)
