@@ -88,14 +88,15 @@ def _duck_type(con: duckdb.DuckDBPyConnection, table: pa.Table, column: str) -> 
     return str(rows[0][1])
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Create ``table`` with the stored schema if it does not exist."""
+def ensure_table(con: duckdb.DuckDBPyConnection, table: str, *, temp: bool = False) -> None:
+    """Create ``table`` (a TEMP table when ``temp``) with the stored schema if it does not exist."""
     if not _IDENT.match(table):
         raise ConfigError(f"invalid table name {table!r}")
     name = temp_name("empty")
     con.register(name, STORED_SCHEMA.empty_table())
+    kind = "TEMP TABLE" if temp else "TABLE"
     try:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {name}")
+        con.execute(f"CREATE {kind} IF NOT EXISTS {table} AS SELECT * FROM {name}")
     finally:
         con.unregister(name)
 
@@ -185,8 +186,12 @@ def load_requests(
     batch_size: int = DEFAULT_BATCH_SIZE,
     text_features: TextFeatures | None = None,
     progress: Callable[[IngestStats], None] | None = None,
+    temp: bool = False,
 ) -> IngestStats:
     """Read ``sources`` into DuckDB table ``table`` (STORED_SCHEMA columns), deduped on request_id.
+
+    With ``temp`` the table is a TEMP table (connection-local, kept in memory and spilled to the
+    connection's ``temp_directory`` under its ``memory_limit``).
 
     Bad rows go to ``quarantine_path`` (JSON Lines; not written when None). ``text_features``, if
     given, is called on every canonical batch *after* identifiers are hashed but *before* text is
@@ -197,7 +202,7 @@ def load_requests(
     privacy = privacy or Privacy()
     stats = IngestStats()
     reasons: Counter[str] = Counter()
-    ensure_table(con, table)
+    ensure_table(con, table, temp=temp)
     writer = QuarantineWriter(quarantine_path)
     try:
         for _, batch in read_batches(sources, fmt=fmt, batch_size=batch_size, con=con):

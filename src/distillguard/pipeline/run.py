@@ -18,7 +18,7 @@ import ibis
 from distillguard.campaigns.model import Detections
 from distillguard.engine.tables import conform
 from distillguard.errors import InputError
-from distillguard.ingest import Privacy, load_requests
+from distillguard.ingest import Privacy, open_requests
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
 
 
@@ -58,7 +58,7 @@ def run_detect(
         if memory_limit:
             con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{scratch / 'spill'}'")
-        stats = load_requests(
+        stats = open_requests(
             con,
             [Path(p) for p in inputs],
             fmt=fmt,
