@@ -129,12 +129,16 @@ def test_parquet_view_is_valid_deduplicated_rows_without_a_copy(tmp_path: Path) 
     for bad in ("req-3", "req-5", "req-7", "req-9", "b-4"):
         assert bad not in by_id
 
-    # Exactly the rows, counts and quarantine entries of the copying table path.
-    con2 = duckdb.connect()
-    ref = load_requests(con2, files, quarantine_path=tmp_path / "q2.jsonl")
-    assert _counts(ref) == _counts(stats) and ref.reasons == stats.reasons
-    assert _quarantine(tmp_path / "q2.jsonl") == QUARANTINED
-    assert _rows(con2, "requests").equals(got)
+    # Exactly the rows, counts and quarantine entries of the Arrow adapter path (a text_features
+    # hook forces it), and of the SQL path that stores Parquet into a table.
+    for hook in (lambda b: pa.table({"n": pa.nulls(b.num_rows, pa.int64())}), None):
+        con2 = duckdb.connect()
+        q2 = tmp_path / f"q{hook is None}.jsonl"
+        ref = load_requests(con2, files, quarantine_path=q2, text_features=hook)
+        assert _counts(ref) == _counts(stats) and ref.reasons == stats.reasons
+        assert _quarantine(q2) == QUARANTINED
+        names = ", ".join(STORED_SCHEMA.names)
+        assert _rows(con2, f"(SELECT {names} FROM requests)").equals(got)
 
 
 def test_parquet_view_clean_input_appends_nothing_and_drops_text(tmp_path: Path) -> None:

@@ -200,9 +200,22 @@ def load_requests(
     """
     t0 = time.perf_counter()
     privacy = privacy or Privacy()
+    if batch_size < 1:
+        raise ConfigError("batch size must be at least 1")
+    plan = resolve_sources(sources, fmt)
+    ensure_table(con, table, temp=temp)
+    if (
+        text_features is None
+        and privacy.hash_key is None
+        and all(name == "parquet" for _, name in plan)
+    ):
+        stats = _store_parquet(con, [p for p, _ in plan], table, privacy, quarantine_path)
+        if progress is not None:
+            progress(stats)
+        stats.seconds = time.perf_counter() - t0
+        return stats
     stats = IngestStats()
     reasons: Counter[str] = Counter()
-    ensure_table(con, table, temp=temp)
     writer = QuarantineWriter(quarantine_path)
     try:
         for _, batch in read_batches(sources, fmt=fmt, batch_size=batch_size, con=con):
@@ -224,6 +237,48 @@ def load_requests(
     finally:
         writer.close()
     stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+def _store_parquet(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[Path],
+    table: str,
+    privacy: Privacy,
+    quarantine_path: Path | None,
+) -> IngestStats:
+    """Parquet without hashing: validate and insert by SQL straight from the files, no Arrow.
+
+    One INSERT (one transaction) for the whole run: a killed run stores nothing, a re-run stores
+    each row once. Insertion order is not kept (it lets DuckDB stream with less memory).
+    """
+    from distillguard.ingest.view import drop_view, parquet_view
+
+    view = temp_name("src")
+    try:
+        stats = parquet_view(con, files, view, privacy, quarantine_path)
+        before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+        con.execute("SET preserve_insertion_order = false")
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                row = con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM {view} v WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {table} r WHERE r.request_id = v.request_id)"
+                ).fetchall()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.execute(f"SET preserve_insertion_order = {bool(before[0][0])}")
+    except duckdb.Error as exc:
+        raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
+    finally:
+        drop_view(con, view)
+    stored = int(row[0][0]) if row else 0
+    stats.rows_duplicate += stats.rows_stored - stored
+    stats.rows_stored = stored
     return stats
 
 

@@ -87,7 +87,7 @@ def open_requests(
             temp=True,
         )
     try:
-        stats = _parquet_view(con, [p for p, _ in plan], view, privacy, quarantine_path)
+        stats = parquet_view(con, [p for p, _ in plan], view, privacy, quarantine_path)
     except duckdb.Error as exc:
         raise InputError(f"cannot read Parquet input: {str(exc).splitlines()[0]}") from exc
     stats.seconds = time.perf_counter() - t0
@@ -110,13 +110,14 @@ def _columns(files: Sequence[Path]) -> dict[str, pa.DataType]:
     return cols
 
 
-def _parquet_view(
+def parquet_view(
     con: duckdb.DuckDBPyConnection,
     files: Sequence[Path],
     view: str,
     privacy: Privacy,
     quarantine_path: Path | None,
 ) -> IngestStats:
+    """Create TEMP VIEW ``view`` over Parquet ``files`` (see the module docstring); no timing."""
     install_macros(con)  # TimeZone = UTC: naive Parquet timestamps are UTC
     cols = _columns(files)
     names = [str(p) for p in files]
@@ -125,9 +126,7 @@ def _parquet_view(
         f"read_parquet({file_list}, union_by_name=true, filename={_lit(FILE_COL)}, "
         f"file_row_number=true)"
     )
-    bad = f"_dg_{view}_bad"
-    excluded = f"_dg_{view}_excluded"
-    v6map = f"_dg_{view}_ip6"
+    bad, excluded, v6map = _helpers(view)
     for t in (bad, excluded, v6map):
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
@@ -216,6 +215,18 @@ def _parquet_view(
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {scan} t{joins}"
     )
     return stats
+
+
+def _helpers(view: str) -> tuple[str, str, str]:
+    """Names of the TEMP tables behind ``view``: invalid rows, excluded keys, IPv6 networks."""
+    return f"_dg_{view}_bad", f"_dg_{view}_excluded", f"_dg_{view}_ip6"
+
+
+def drop_view(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Drop a view made by :func:`parquet_view` and its helper tables."""
+    con.execute(f"DROP VIEW IF EXISTS temp.{view}")
+    for t in _helpers(view):
+        con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
 
 def _view_column(name: str, typ: pa.DataType, present: bool, privacy: Privacy) -> str:
