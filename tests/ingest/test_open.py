@@ -199,3 +199,11 @@ def test_bad_parquet_inputs_raise_input_error(tmp_path: Path) -> None:
         open_requests(duckdb.connect(), [empty])
     with pytest.raises(InputError):
         open_requests(duckdb.connect(), [tmp_path / "missing.parquet"])
+
+
+def test_parquet_without_a_required_column_quarantines_every_row(tmp_path: Path) -> None:
+    pq.write_table(canonical_rows(5).drop_columns(["prompt"]), tmp_path / "a.parquet")
+    con = duckdb.connect()
+    stats = open_requests(con, [tmp_path / "a.parquet"])
+    assert _counts(stats) == (5, 0, 0, 5) and stats.reasons == {"missing:prompt": 5}
+    assert con.execute("SELECT count(*) FROM requests").fetchall() == [(0,)]

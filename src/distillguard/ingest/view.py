@@ -156,9 +156,10 @@ def parquet_view(
     )
     ip6 = "list(DISTINCT ip) FILTER (WHERE contains(ip, ':'))" if "ip" in cols else "[]"
     ip_expr = "CAST(t.ip AS VARCHAR) AS ip, " if "ip" in cols else ""
+    rid = "CAST(t.request_id AS VARCHAR)" if "request_id" in cols else "NULL"
     row = con.execute(
         f"SELECT count(*), count(DISTINCT rid), {ip6} FROM (SELECT {ip_expr}"
-        f"CAST(t.request_id AS VARCHAR) AS rid FROM {scan} t{skip_bad})"
+        f"{rid} AS rid FROM {scan} t{skip_bad})"
     ).fetchone()
     assert row is not None
     n_valid, n_ids, v6_values = int(row[0]), int(row[1]), list(row[2] or [])
