@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from distillguard.errors import ConfigError, DistillguardError, InputError
@@ -28,6 +29,7 @@ from distillguard.schema import STORED_SCHEMA
 
 TextFeatures = Callable[[pa.Table], pa.Table]
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ORD = "_dg_batch_order"  # row position in a batch: the first occurrence of an id wins
 
 
 @dataclass
@@ -113,15 +115,16 @@ def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> 
     if batch.num_rows == 0:
         return 0
     name = temp_name("batch")
-    con.register(name, batch)
+    order = pa.array(np.arange(batch.num_rows, dtype=np.int64))
+    con.register(name, batch.append_column(_ORD, order))
     try:
         con.execute("BEGIN TRANSACTION")
         try:
             _add_missing_columns(con, table, batch)
             row = con.execute(
-                f"INSERT INTO {table} BY NAME SELECT * FROM {name} b "
+                f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({_ORD}) FROM {name} b "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.request_id = b.request_id) "
-                "QUALIFY row_number() OVER (PARTITION BY b.request_id) = 1"
+                f"QUALIFY row_number() OVER (PARTITION BY b.request_id ORDER BY b.{_ORD}) = 1"
             ).fetchone()
             con.execute("COMMIT")
         except BaseException:
@@ -218,20 +221,40 @@ def load_requests(
     reasons: Counter[str] = Counter()
     writer = QuarantineWriter(quarantine_path)
     try:
+        # Adapters yield blocks of at most ~32 MB; blocks are gathered up to ``batch_size`` rows
+        # per transaction, so DuckDB can write whole row groups instead of going through its WAL.
+        pending: list[pa.Table] = []
+        pending_read = pending_bad = 0
+
+        def flush() -> None:
+            nonlocal pending_read, pending_bad
+            rows = pa.concat_tables(pending) if pending else None
+            stored = store_batch(con, table, rows) if rows is not None else 0
+            n_good = rows.num_rows if rows is not None else 0
+            stats.rows_read += pending_read
+            stats.rows_stored += stored
+            stats.rows_duplicate += n_good - stored
+            stats.rows_quarantined += pending_bad
+            stats.reasons = dict(reasons)
+            if stats.rows_quarantined and quarantine_path is not None:
+                stats.quarantine_file = str(quarantine_path)
+            pending.clear()
+            pending_read = pending_bad = 0
+            if progress is not None:
+                progress(stats)
+
         for _, batch in read_batches(sources, fmt=fmt, batch_size=batch_size, con=con):
             writer.write(batch.quarantined)
             if batch.quarantined.num_rows:
                 reasons.update(batch.quarantined["reason"].to_pylist())
-            stored = store_batch(con, table, prepare(batch.rows, privacy, text_features))
-            stats.rows_read += batch.rows.num_rows + batch.quarantined.num_rows
-            stats.rows_stored += stored
-            stats.rows_duplicate += batch.rows.num_rows - stored
-            stats.rows_quarantined += batch.quarantined.num_rows
-            stats.reasons = dict(reasons)
-            if stats.rows_quarantined and quarantine_path is not None:
-                stats.quarantine_file = str(quarantine_path)
-            if progress is not None:
-                progress(stats)
+            if batch.rows.num_rows:
+                pending.append(prepare(batch.rows, privacy, text_features))
+            pending_read += batch.rows.num_rows + batch.quarantined.num_rows
+            pending_bad += batch.quarantined.num_rows
+            if pending_read - pending_bad >= batch_size:
+                flush()
+        if pending_read:
+            flush()
     except duckdb.Error as exc:
         raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
     finally:

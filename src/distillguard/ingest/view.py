@@ -83,7 +83,6 @@ def open_requests(
             fmt=fmt,
             privacy=privacy,
             quarantine_path=quarantine_path,
-            batch_size=500_000,
             temp=True,
         )
     try:
