@@ -1,4 +1,8 @@
-"""The embedded default: logs loaded into a scratch DuckDB database, analytics run in-process."""
+"""The embedded default: DuckDB in-process.
+
+Parquet logs are read in place through a validated, deduplicated view (nothing is copied); other
+formats, or keyed hashing, are loaded by the ingest adapters into a temporary table.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ import ibis
 import ibis.expr.types as ir
 
 from distillguard.engine.base import Engine
-from distillguard.ingest import load_requests
+from distillguard.ingest import open_requests
 
 
 class DuckDBEngine(Engine):
-    """Reads any supported log format with the ingest adapters into ``workdir/requests.duckdb``."""
+    """Opens any supported log format as a ``requests`` view or table in a scratch database."""
 
     name = "duckdb"
     _con: duckdb.DuckDBPyConnection | None = None
@@ -26,7 +30,7 @@ class DuckDBEngine(Engine):
         if s.memory_limit:
             con.execute(f"SET memory_limit = '{s.memory_limit}'")
         con.execute(f"SET temp_directory = '{s.workdir / 'spill'}'")
-        self.stats = load_requests(
+        self.stats = open_requests(
             con,
             [Path(p) for p in sources],
             fmt=s.fmt,

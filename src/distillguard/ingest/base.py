@@ -87,16 +87,19 @@ def validate_sql(
     exprs: Mapping[str, str],
     checks: Sequence[tuple[str, str]] = (),
     raw_expr: str | None = None,
+    keep: Sequence[str] = (),
 ) -> str:
     """SQL casting raw canonical expressions over ``src`` (which has ``_loc``) to the schema.
 
     ``exprs`` maps canonical field -> SQL expression (missing fields are NULL). ``checks`` are
     adapter-specific ``(reason, condition)`` pairs tested before the generic ones. The result has
     ``_loc``, every canonical column and ``_reason`` (NULL for a good row), and ``_raw`` (the raw
-    record text of a bad row) when ``raw_expr`` is given.
+    record text of a bad row) when ``raw_expr`` is given. Columns of ``src`` named in ``keep`` are
+    passed through unchanged.
     """
-    inner = ["_loc", f"{raw_expr or 'NULL'} AS _rawsrc"]
-    outer = ["_loc", "_rawsrc"]
+    kept = [f'"{k}"' for k in keep]
+    inner = ["_loc", f"{raw_expr or 'NULL'} AS _rawsrc", *kept]
+    outer = ["_loc", "_rawsrc", *kept]
     reasons: list[str] = []
     for i, (reason, cond) in enumerate(checks):
         inner.append(f"({cond}) AS _chk{i}")
@@ -136,9 +139,10 @@ def validate_sql(
     reasons.append("WHEN isinf(temperature) OR isnan(temperature) THEN 'bad_value:temperature'")
     names = ", ".join(f'"{n}"' for n in REQUEST_SCHEMA.names)
     raws = ", ".join(f'"r_{n}"' for n in REQUEST_SCHEMA.names)
+    head = ", ".join(["_loc", "_rawsrc", *kept])
     return (
         f"SELECT *, CASE WHEN _reason IS NOT NULL THEN _rawsrc END AS _raw FROM ("
-        f"SELECT _loc, _rawsrc, {names}, {raws}, CASE {' '.join(reasons)} END AS _reason FROM ("
+        f"SELECT {head}, {names}, {raws}, CASE {' '.join(reasons)} END AS _reason FROM ("
         f"SELECT {', '.join(outer)}{''.join(f', _chk{i}' for i in range(len(checks)))} FROM ("
         f"SELECT {', '.join(inner)} FROM {src})))"
     )

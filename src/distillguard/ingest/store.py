@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from distillguard.errors import ConfigError, DistillguardError, InputError
@@ -28,6 +29,7 @@ from distillguard.schema import STORED_SCHEMA
 
 TextFeatures = Callable[[pa.Table], pa.Table]
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ORD = "_dg_batch_order"  # row position in a batch: the first occurrence of an id wins
 
 
 @dataclass
@@ -88,14 +90,15 @@ def _duck_type(con: duckdb.DuckDBPyConnection, table: pa.Table, column: str) -> 
     return str(rows[0][1])
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Create ``table`` with the stored schema if it does not exist."""
+def ensure_table(con: duckdb.DuckDBPyConnection, table: str, *, temp: bool = False) -> None:
+    """Create ``table`` (a TEMP table when ``temp``) with the stored schema if it does not exist."""
     if not _IDENT.match(table):
         raise ConfigError(f"invalid table name {table!r}")
     name = temp_name("empty")
     con.register(name, STORED_SCHEMA.empty_table())
+    kind = "TEMP TABLE" if temp else "TABLE"
     try:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {name}")
+        con.execute(f"CREATE {kind} IF NOT EXISTS {table} AS SELECT * FROM {name}")
     finally:
         con.unregister(name)
 
@@ -112,15 +115,16 @@ def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> 
     if batch.num_rows == 0:
         return 0
     name = temp_name("batch")
-    con.register(name, batch)
+    order = pa.array(np.arange(batch.num_rows, dtype=np.int64))
+    con.register(name, batch.append_column(_ORD, order))
     try:
         con.execute("BEGIN TRANSACTION")
         try:
             _add_missing_columns(con, table, batch)
             row = con.execute(
-                f"INSERT INTO {table} BY NAME SELECT * FROM {name} b "
+                f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({_ORD}) FROM {name} b "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.request_id = b.request_id) "
-                "QUALIFY row_number() OVER (PARTITION BY b.request_id) = 1"
+                f"QUALIFY row_number() OVER (PARTITION BY b.request_id ORDER BY b.{_ORD}) = 1"
             ).fetchone()
             con.execute("COMMIT")
         except BaseException:
@@ -185,8 +189,12 @@ def load_requests(
     batch_size: int = DEFAULT_BATCH_SIZE,
     text_features: TextFeatures | None = None,
     progress: Callable[[IngestStats], None] | None = None,
+    temp: bool = False,
 ) -> IngestStats:
     """Read ``sources`` into DuckDB table ``table`` (STORED_SCHEMA columns), deduped on request_id.
+
+    With ``temp`` the table is a TEMP table (connection-local, kept in memory and spilled to the
+    connection's ``temp_directory`` under its ``memory_limit``).
 
     Bad rows go to ``quarantine_path`` (JSON Lines; not written when None). ``text_features``, if
     given, is called on every canonical batch *after* identifiers are hashed but *before* text is
@@ -195,30 +203,105 @@ def load_requests(
     """
     t0 = time.perf_counter()
     privacy = privacy or Privacy()
+    if batch_size < 1:
+        raise ConfigError("batch size must be at least 1")
+    plan = resolve_sources(sources, fmt)
+    ensure_table(con, table, temp=temp)
+    if (
+        text_features is None
+        and privacy.hash_key is None
+        and all(name == "parquet" for _, name in plan)
+    ):
+        stats = _store_parquet(con, [p for p, _ in plan], table, privacy, quarantine_path)
+        if progress is not None:
+            progress(stats)
+        stats.seconds = time.perf_counter() - t0
+        return stats
     stats = IngestStats()
     reasons: Counter[str] = Counter()
-    ensure_table(con, table)
     writer = QuarantineWriter(quarantine_path)
     try:
+        # Adapters yield blocks of at most ~32 MB; blocks are gathered up to ``batch_size`` rows
+        # per transaction, so DuckDB can write whole row groups instead of going through its WAL.
+        pending: list[pa.Table] = []
+        pending_read = pending_bad = 0
+
+        def flush() -> None:
+            nonlocal pending_read, pending_bad
+            rows = pa.concat_tables(pending) if pending else None
+            stored = store_batch(con, table, rows) if rows is not None else 0
+            n_good = rows.num_rows if rows is not None else 0
+            stats.rows_read += pending_read
+            stats.rows_stored += stored
+            stats.rows_duplicate += n_good - stored
+            stats.rows_quarantined += pending_bad
+            stats.reasons = dict(reasons)
+            if stats.rows_quarantined and quarantine_path is not None:
+                stats.quarantine_file = str(quarantine_path)
+            pending.clear()
+            pending_read = pending_bad = 0
+            if progress is not None:
+                progress(stats)
+
         for _, batch in read_batches(sources, fmt=fmt, batch_size=batch_size, con=con):
             writer.write(batch.quarantined)
             if batch.quarantined.num_rows:
                 reasons.update(batch.quarantined["reason"].to_pylist())
-            stored = store_batch(con, table, prepare(batch.rows, privacy, text_features))
-            stats.rows_read += batch.rows.num_rows + batch.quarantined.num_rows
-            stats.rows_stored += stored
-            stats.rows_duplicate += batch.rows.num_rows - stored
-            stats.rows_quarantined += batch.quarantined.num_rows
-            stats.reasons = dict(reasons)
-            if stats.rows_quarantined and quarantine_path is not None:
-                stats.quarantine_file = str(quarantine_path)
-            if progress is not None:
-                progress(stats)
+            if batch.rows.num_rows:
+                pending.append(prepare(batch.rows, privacy, text_features))
+            pending_read += batch.rows.num_rows + batch.quarantined.num_rows
+            pending_bad += batch.quarantined.num_rows
+            if pending_read - pending_bad >= batch_size:
+                flush()
+        if pending_read:
+            flush()
     except duckdb.Error as exc:
         raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
     finally:
         writer.close()
     stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+def _store_parquet(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[Path],
+    table: str,
+    privacy: Privacy,
+    quarantine_path: Path | None,
+) -> IngestStats:
+    """Parquet without hashing: validate and insert by SQL straight from the files, no Arrow.
+
+    One INSERT (one transaction) for the whole run: a killed run stores nothing, a re-run stores
+    each row once. Insertion order is not kept (it lets DuckDB stream with less memory).
+    """
+    from distillguard.ingest.view import drop_view, parquet_view
+
+    view = temp_name("src")
+    try:
+        stats = parquet_view(con, files, view, privacy, quarantine_path)
+        before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+        con.execute("SET preserve_insertion_order = false")
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                row = con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM {view} v WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {table} r WHERE r.request_id = v.request_id)"
+                ).fetchall()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.execute(f"SET preserve_insertion_order = {bool(before[0][0])}")
+    except duckdb.Error as exc:
+        raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
+    finally:
+        drop_view(con, view)
+    stored = int(row[0][0]) if row else 0
+    stats.rows_duplicate += stats.rows_stored - stored
+    stats.rows_stored = stored
     return stats
 
 
