@@ -71,7 +71,7 @@ def fuse_edges(edges: pl.DataFrame, reliability: dict[str, float]) -> pl.DataFra
         if f not in wide.columns:
             wide = wide.with_columns(pl.lit(0.0).alias(f))
     wide = wide.with_columns([pl.col(f).fill_null(0.0) for f in families])
-    return fused.join(wide, on=["a", "b"]).select(["a", "b", "fused", *families])
+    return fused.join(wide, on=["a", "b"]).select(["a", "b", "fused", *families]).sort(["a", "b"])
 
 
 def clustering_weights(
@@ -111,6 +111,7 @@ def find_communities(
     labels = np.full(n_accounts, -1, dtype=np.int64)
     if strong.is_empty():
         return labels
+    strong = strong.sort(["a", "b"])  # Leiden's result depends on edge order
     graph = ig.Graph(
         n=n_accounts,
         edges=np.stack([strong["a"].to_numpy(), strong["b"].to_numpy()], axis=1).tolist(),

@@ -92,6 +92,8 @@ def overlap_edges(
     """Edges weighted by distribution overlap, from rows ``idx, value, share``."""
     if shares.is_empty():
         return empty_edges()
+    # A fixed row order makes the pairs drawn from large groups independent of the engine.
+    shares = shares.with_columns(pl.col("value").cast(pl.String)).sort(["value", "idx"])
     shares = shares.with_columns(
         pl.col("value").cast(pl.String).cast(pl.Categorical).to_physical().alias("vid"),
         pl.len().over("value").alias("k"),

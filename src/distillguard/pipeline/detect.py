@@ -132,6 +132,9 @@ def detect(
 def _account_table(t: ir.Table) -> pl.DataFrame:
     raw = pl.from_arrow(account_features(t).to_pyarrow())
     assert isinstance(raw, pl.DataFrame)
+    # Engines sum floats in different orders; rounding away the last bits keeps ties tied, so
+    # population ranks (and every verdict) are the same on DuckDB and Spark.
+    raw = raw.with_columns(pl.col(pl.Float64).round(9))
     acc = raw.sort("account_id").with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
     n = pl.col("n").cast(pl.Float64)
     hour_cols = [f"h{h:02d}" for h in range(HOURS)]
