@@ -15,8 +15,10 @@ HELP = "simulate -> detect -> report, end to end"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
-    parser.add_argument("--preset", default="demo", help="simulator preset (default: demo)")
-    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument(
+        "--preset", default="benchmark", help="simulator preset (default: benchmark)"
+    )
+    parser.add_argument("--scale", type=float, default=0.5, help="preset scale (default: 0.5)")
     parser.add_argument("--seed", type=int, default=7)
 
 

@@ -138,7 +138,12 @@ def find_communities(
 
 
 def attach_periphery(
-    weighted: pl.DataFrame, labels: np.ndarray, *, alpha: float = 0.3, beta: float = 0.5
+    weighted: pl.DataFrame,
+    labels: np.ndarray,
+    *,
+    alpha: float = 0.3,
+    beta: float = 0.5,
+    rounds: int = 5,
 ) -> np.ndarray:
     """Attach unlabelled accounts whose links lead mostly into one campaign.
 
@@ -146,8 +151,21 @@ def attach_periphery(
     detection leaves some outside. An unlabelled account joins campaign ``c`` when its summed link
     weight into ``c`` is at least ``alpha`` times the median member's weight into ``c`` (relative
     to the campaign itself, not an absolute level) and at least ``beta`` times its weight to
-    everyone else. Returns new labels; ``-1`` stays for accounts that fit no campaign.
+    everyone else. Repeated up to ``rounds`` times, since an account that joins strengthens the
+    pull on its own neighbours. Returns new labels; ``-1`` stays for accounts that fit no campaign.
     """
+    out = labels.copy()
+    for _ in range(rounds):
+        before = int((out >= 0).sum())
+        out = _attach_once(weighted, out, alpha=alpha, beta=beta)
+        if int((out >= 0).sum()) == before:
+            break
+    return out
+
+
+def _attach_once(
+    weighted: pl.DataFrame, labels: np.ndarray, *, alpha: float, beta: float
+) -> np.ndarray:
     out = labels.copy()
     if weighted.is_empty() or (labels < 0).all():
         return out
