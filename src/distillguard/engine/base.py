@@ -31,7 +31,8 @@ class EngineSettings:
     fmt: str | None = None
     privacy: Privacy | None = None
     quarantine_path: Path | None = None
-    memory_limit: str | None = None
+    # DuckDB's buffer pool (its own default is 80 % of RAM); work beyond it spills to workdir.
+    memory_limit: str | None = "6GB"
     spark_master: str = "local[2]"
     spark_conf: dict[str, str] = field(default_factory=dict)
 

@@ -34,7 +34,7 @@ def run_detect(
     privacy: Privacy | None = None,
     config: DetectConfig | None = None,
     report: bool = True,
-    memory_limit: str | None = None,
+    memory_limit: str | None = "6GB",
     engine: str = "duckdb",
     spark_master: str = "local[2]",
     spark_conf: dict[str, str] | None = None,
