@@ -58,10 +58,13 @@ def test_periphery_joins_the_campaign_its_links_lead_into() -> None:
     assert out.tolist() == [0, 0, 0, 0, 0, -1, -1]
 
 
-def test_a_single_family_of_links_scores_low_coordination() -> None:
+def _community(
+    org: str | None, *, payment: float, same_org: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], pl.DataFrame]:
+    """Five harvesting accounts, every pair sharing a network (and maybe a payment card)."""
     members = np.arange(5)
     ids = np.array([f"a{i}" for i in range(5)])
-    orgs = np.array([None] * 5, dtype=object)
+    orgs = np.array([org] * 5, dtype=object)
     levels = {"trace_share": np.full(5, 0.9)}
     pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
     intra = pl.DataFrame(
@@ -69,32 +72,22 @@ def test_a_single_family_of_links_scores_low_coordination() -> None:
             "a": [p[0] for p in pairs],
             "b": [p[1] for p in pairs],
             "network": [1.0] * len(pairs),
-            "payment": [0.0] * len(pairs),
-            "same_org": [False] * len(pairs),
+            "payment": [payment] * len(pairs),
+            "same_org": [same_org] * len(pairs),
         }
     )
-    result = score_community(members, ids, orgs, levels, intra, DEFAULT_RELIABILITY)
+    return members, ids, orgs, levels, intra
+
+
+def test_a_single_family_of_links_scores_low_coordination() -> None:
+    result = score_community(*_community(None, payment=0.0, same_org=False), DEFAULT_RELIABILITY)
     assert result.coordination <= DEFAULT_RELIABILITY["network"] + 1e-9
     assert result.score < 0.5
-    both = intra.with_columns(pl.lit(1.0).alias("payment"))
-    assert score_community(members, ids, orgs, levels, both, DEFAULT_RELIABILITY).score >= 0.5
+    both = score_community(*_community(None, payment=1.0, same_org=False), DEFAULT_RELIABILITY)
+    assert both.score >= 0.5
 
 
 def test_one_organisations_own_fleet_is_not_a_campaign() -> None:
-    members = np.arange(5)
-    ids = np.array([f"a{i}" for i in range(5)])
-    orgs = np.array(["acme"] * 5, dtype=object)
-    levels = {"trace_share": np.full(5, 0.9)}
-    pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
-    intra = pl.DataFrame(
-        {
-            "a": [p[0] for p in pairs],
-            "b": [p[1] for p in pairs],
-            "network": [1.0] * len(pairs),
-            "payment": [1.0] * len(pairs),
-            "same_org": [True] * len(pairs),
-        }
-    )
-    result = score_community(members, ids, orgs, levels, intra, DEFAULT_RELIABILITY)
+    result = score_community(*_community("acme", payment=1.0, same_org=True), DEFAULT_RELIABILITY)
     assert result.score < 0.5
     assert any(f.signal == "context.single_org" for f in result.findings)
