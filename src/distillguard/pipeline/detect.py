@@ -53,6 +53,10 @@ class DetectConfig:
     """Tunable knobs of one detection run (plain data: can come from TOML/JSON)."""
 
     sample_per_account: int = 100
+    # Groups smaller than this need a score ``small_margin`` higher: a handful of accounts can
+    # look coordinated by coincidence (three students on one campus NAT), a large fleet cannot.
+    small_campaign: int = 5
+    small_margin: float = 0.1
     # Text signals see at most this many requests in all; with many accounts each gets fewer
     # (never under ``min_sample_per_account``), so model cost stays bounded as traffic grows.
     sample_budget: int = 300_000
@@ -112,11 +116,11 @@ def detect(
     groups = find_communities(weighted, accounts.height, cfg.cluster, nodes=flagged, min_edge=0.0)
     confirmed = np.full(accounts.height, -1, dtype=np.int64)
     for members, result in _scored(groups, accounts, levels, weighted, cfg):
-        if result.score >= cfg.flag_threshold:
+        if result.score >= _threshold(len(members), cfg):
             confirmed[members] = int(groups[members[0]])
     groups = attach_periphery(weighted, merge_interlinked(weighted, confirmed))
     lap("clustering")
-    campaigns, verdicts = _campaigns(t, accounts, harvest, levels, weighted, groups, cfg)
+    campaigns, verdicts = _campaigns(t, accounts, sample, harvest, levels, weighted, groups, cfg)
     lap("campaigns")
     summary = {
         "accounts": accounts.height,
@@ -232,14 +236,19 @@ def _flagged_communities(
 ) -> np.ndarray:
     mask = np.zeros(accounts.height, dtype=bool)
     for members, result in _scored(labels, accounts, levels, weighted, cfg):
-        if result.score >= cfg.flag_threshold:
+        if result.score >= _threshold(len(members), cfg):
             mask[members] = True
     return mask
+
+
+def _threshold(size: int, cfg: DetectConfig) -> float:
+    return cfg.flag_threshold + (cfg.small_margin if size < cfg.small_campaign else 0.0)
 
 
 def _campaigns(
     t: ir.Table,
     accounts: pl.DataFrame,
+    sample: pl.DataFrame,
     harvest: np.ndarray,
     levels: dict[str, np.ndarray],
     weighted: pl.DataFrame,
@@ -252,7 +261,7 @@ def _campaigns(
     scored = [
         (r.score, members, r.findings)
         for members, r in _scored(groups, accounts, levels, weighted, cfg)
-        if r.score >= cfg.flag_threshold
+        if r.score >= _threshold(len(members), cfg)
     ]
     scored.sort(key=lambda s: -s[0])
     campaign_of: dict[int, str] = {}
@@ -276,7 +285,10 @@ def _campaigns(
                 first_seen=d.get("first_seen", datetime.min),
                 last_seen=d.get("last_seen", datetime.min),
                 capabilities=_capabilities(accounts, members),
-                indicators=d.get("indicators", {}),
+                indicators={
+                    **d.get("indicators", {}),
+                    **_template_indicators(sample, members),
+                },
                 evidence=findings,
                 timeline=d.get("timeline", []),
                 models=d.get("models", {}),
@@ -293,6 +305,29 @@ def _campaigns(
         for i in range(len(ids))
     ]
     return campaigns, verdicts
+
+
+def _template_indicators(sample: pl.DataFrame, members: np.ndarray) -> dict[str, list[Any]]:
+    """Prompt-template fingerprints (stable hashes of masked prompt skeletons) that two or more
+    of the campaign's accounts used, most shared first: shareable without any prompt text."""
+    if sample.is_empty() or "skeleton" not in sample.columns:
+        return {}
+    shared = (
+        sample.filter(pl.col("idx").is_in(pl.Series(members)) & pl.col("skeleton").is_not_null())
+        .group_by("skeleton")
+        .agg(pl.col("idx").n_unique().alias("accounts"), pl.len().alias("sampled_requests"))
+        .filter(pl.col("accounts") >= 2)
+        .sort(["accounts", "sampled_requests", "skeleton"], descending=[True, True, False])
+        .head(10)
+    )
+    if shared.is_empty():
+        return {}
+    return {
+        "prompt_template": [
+            {"value": f"{int(k):016x}", "accounts": int(a), "sampled_requests": int(r)}
+            for k, a, r in shared.iter_rows()
+        ]
+    }
 
 
 def _capabilities(accounts: pl.DataFrame, members: np.ndarray) -> dict[str, float]:
