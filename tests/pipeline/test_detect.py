@@ -4,6 +4,7 @@ and the output files are exactly the contract's."""
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from distillguard.evaluate import evaluate
 from distillguard.evaluate.metrics import Evaluation
+from distillguard.ingest import Privacy
 from distillguard.pipeline import run_detect
 from distillguard.simulate import simulate
 
@@ -103,3 +105,22 @@ def test_unreadable_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
+
+
+def test_hashed_json_lines_log_keeps_detection_and_leaks_no_raw_identifiers(
+    tmp_path: Path,
+) -> None:
+    sim, det = tmp_path / "sim", tmp_path / "det"
+    simulate("benchmark", scale=0.2, seed=5, out=sim, fmt="jsonl")
+    log = sim / "requests.jsonl.gz"
+    run_detect([log], det, privacy=Privacy(hash_key=b"test-key", drop_text=False))
+    ev = evaluate(sim, det)
+    assert ev.precision >= 0.95 and ev.recall >= 0.85
+    raw = pq.read_table(sim / "request_labels.parquet").num_rows  # log was read in full
+    assert json.loads((det / "summary.json").read_text())["rows_stored"] == raw
+    with gzip.open(log, "rt") as fh:
+        ips = {json.loads(line)["ip"] for line in list(fh)[:5000]} - {None}
+    networks = {ip.rsplit(".", 1)[0] + ".0/24" for ip in ips}
+    published = (det / "campaigns.json").read_text() + (det / "report.html").read_text()
+    assert "ip_prefix" in published  # shared networks are reported...
+    assert not any(v in published for v in ips | networks)  # ...but only as keyed hashes
