@@ -56,9 +56,11 @@ def score_community(
     reliability: dict[str, float],
     *,
     link_floor: float = 0.3,
+    population: dict[str, float] | None = None,
 ) -> CommunityScore:
     """Score one community. ``intra`` holds its fused edges (one column per family, and
-    ``same_org``)."""
+    ``same_org``); ``population`` is each indicator's median level over all accounts (computed
+    here when not given, so callers scoring many communities pass it once)."""
     n = len(members)
     findings: list[Finding] = []
     miss = 1.0
@@ -94,15 +96,19 @@ def score_community(
             continue
         level = float(np.nanmean(mine))
         pooled[ind.column] = np.array([level])
-        population = float(np.nanmedian(levels[ind.column]))
-        if level - population >= 0.2:
+        median = (
+            population[ind.column]
+            if population is not None and ind.column in population
+            else float(np.nanmedian(levels[ind.column]))
+        )
+        if level - median >= 0.2:
             findings.append(
                 Finding(
                     signal=f"behaviour.{ind.column}",
                     strength=level,
                     description=(
                         f"{ind.meaning}: level {level:.2f} across the campaign vs "
-                        f"{population:.2f} for the median account"
+                        f"{median:.2f} for the median account"
                     ),
                 )
             )

@@ -111,13 +111,14 @@ def detect(
     org_ids = accounts["org_id"].to_numpy()
     weighted = clustering_weights(fused, org_ids, harvest, cfg.cluster)
     communities = find_communities(weighted, accounts.height, cfg.cluster)
-    flagged = _flagged_communities(communities, accounts, levels, weighted, cfg)
+    flagged = np.zeros(accounts.height, dtype=bool)
+    for members, _ in _scored(communities, accounts, levels, weighted, cfg):
+        flagged[members] = True
     # Modularity splits large sparse campaigns; regroup the flagged accounts among themselves.
     groups = find_communities(weighted, accounts.height, cfg.cluster, nodes=flagged, min_edge=0.0)
     confirmed = np.full(accounts.height, -1, dtype=np.int64)
-    for members, result in _scored(groups, accounts, levels, weighted, cfg):
-        if result.score >= _threshold(len(members), cfg):
-            confirmed[members] = int(groups[members[0]])
+    for members, _ in _scored(groups, accounts, levels, weighted, cfg):
+        confirmed[members] = int(groups[members[0]])
     groups = attach_periphery(weighted, merge_interlinked(weighted, confirmed))
     lap("clustering")
     campaigns, verdicts = _campaigns(t, accounts, sample, harvest, levels, weighted, groups, cfg)
@@ -208,7 +209,8 @@ def _scored(
     weighted: pl.DataFrame,
     cfg: DetectConfig,
 ) -> list[tuple[np.ndarray, CommunityScore]]:
-    """Score every community of at least ``min_accounts`` accounts."""
+    """Score every community of at least ``min_accounts`` accounts; keep those that pass the
+    flag threshold (higher for small groups)."""
     ids = accounts["account_id"].to_numpy()
     orgs = accounts["org_id"].to_numpy()
     a = weighted["a"].to_numpy()
@@ -216,29 +218,28 @@ def _scored(
     same = (labels[a] == labels[b]) & (labels[a] >= 0)
     inside = weighted.filter(pl.Series(same)).with_columns(pl.Series("c", labels[a][same]))
     by_label = {int(k[0]): g for k, g in inside.group_by("c")} if not inside.is_empty() else {}
+    population = {k: float(np.nanmedian(v)) for k, v in levels.items() if np.isfinite(v).any()}
     out = []
-    for label in range(int(labels.max()) + 1 if len(labels) else 0):
-        members = np.flatnonzero(labels == label)
+    for label, members in _members_by_label(labels):
         if len(members) < cfg.cluster.min_accounts:
             continue
         intra = by_label.get(label, weighted.clear())
-        result = score_community(members, ids, orgs, levels, intra, cfg.cluster.reliability)
-        out.append((members, result))
+        result = score_community(
+            members, ids, orgs, levels, intra, cfg.cluster.reliability, population=population
+        )
+        if result.score >= _threshold(len(members), cfg):
+            out.append((members, result))
     return out
 
 
-def _flagged_communities(
-    labels: np.ndarray,
-    accounts: pl.DataFrame,
-    levels: dict[str, np.ndarray],
-    weighted: pl.DataFrame,
-    cfg: DetectConfig,
-) -> np.ndarray:
-    mask = np.zeros(accounts.height, dtype=bool)
-    for members, result in _scored(labels, accounts, levels, weighted, cfg):
-        if result.score >= _threshold(len(members), cfg):
-            mask[members] = True
-    return mask
+def _members_by_label(labels: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """``(label, member indices)`` for every label >= 0, in one sort rather than a scan each."""
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    start = np.searchsorted(sorted_labels, 0)
+    values, first = np.unique(sorted_labels[start:], return_index=True)
+    chunks = np.split(order[start:], first[1:])
+    return [(int(v), np.sort(c)) for v, c in zip(values, chunks, strict=True)]
 
 
 def _threshold(size: int, cfg: DetectConfig) -> float:
@@ -261,7 +262,6 @@ def _campaigns(
     scored = [
         (r.score, members, r.findings)
         for members, r in _scored(groups, accounts, levels, weighted, cfg)
-        if r.score >= _threshold(len(members), cfg)
     ]
     scored.sort(key=lambda s: -s[0])
     campaign_of: dict[int, str] = {}
