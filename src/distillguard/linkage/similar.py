@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 from sklearn.neighbors import NearestNeighbors
 
+from distillguard.accounts.profile import profile_columns, standardized_profiles
 from distillguard.linkage.base import LinkContext, Linker, canonical_edges, empty_edges
 from distillguard.linkage.shared_keys import overlap_edges
 
@@ -66,15 +67,11 @@ class TwinLinker(Linker):
 
     def link(self, ctx: LinkContext) -> pl.DataFrame:
         acc = ctx.accounts
-        cols = [c for c in (self.features or _profile_columns(acc)) if c in acc.columns]
+        cols = [c for c in (self.features or profile_columns(acc)) if c in acc.columns]
         eligible = acc.filter(pl.col("n") >= self.min_requests)
         if eligible.height <= self.k or not cols:
             return empty_edges()
-        x = eligible.select(cols).fill_null(0.0).fill_nan(0.0).to_numpy().astype(np.float64)
-        center = np.median(x, axis=0)
-        scale = np.median(np.abs(x - center), axis=0) * 1.4826
-        scale = np.where(scale > 1e-9, scale, np.maximum(x.std(axis=0), 1e-9))
-        z = np.clip((x - center) / scale, -8.0, 8.0)
+        z = standardized_profiles(eligible, cols)
         nn = NearestNeighbors(n_neighbors=self.k + 1).fit(z)
         dist, ind = nn.kneighbors(z)
         d_ref = float(np.median(dist[:, -1])) or 1.0
@@ -84,27 +81,3 @@ class TwinLinker(Linker):
         weight = np.exp(-((d / d_ref) ** 2))
         idx = eligible["idx"].to_numpy()
         return canonical_edges(idx[rows], idx[nbr], weight, self.family, merge="max")
-
-
-def _profile_columns(acc: pl.DataFrame) -> list[str]:
-    prefixes = ("cap_", "h_")
-    base = [
-        "first_turn_share",
-        "continuity",
-        "novelty",
-        "max_tokens_mean",
-        "max_tokens_std",
-        "out_in_ratio",
-        "out_tokens_mean",
-        "in_tokens_mean",
-        "temp_mean",
-        "temp_std",
-        "tool_share",
-        "prompt_len_mean",
-        "prompt_len_std",
-        "elicitation_share",
-        "trace_share",
-        "sys_prompt_share",
-        "log_gap_median",
-    ]
-    return base + [c for c in acc.columns if c.startswith(prefixes)]

@@ -168,7 +168,9 @@ def _sample_signals(t: ir.Table, accounts: pl.DataFrame, per_account: int) -> pl
     )
     step = ((ranked._n + per_account - 1) // per_account).cast("int64")
     picked = ranked.filter(ranked._r % step == 0).drop("_r", "_n")
-    table = picked.to_pyarrow()
+    # A fixed row order: template ids and every pairing built on them must not depend on the
+    # order in which the engine happens to return rows.
+    table = picked.order_by("request_id").to_pyarrow()
     feats = compute_request_signals(table)
     frame = pl.from_arrow(feats)
     base = pl.from_arrow(table.select(["request_id", "account_id", "timestamp", "model"]))
@@ -195,7 +197,8 @@ def _add_content_summary(accounts: pl.DataFrame, sample: pl.DataFrame) -> pl.Dat
         .pivot(on="capability", index="idx", values="share")
     )
     caps = caps.rename({c: f"cap_{c}" for c in caps.columns if c != "idx"})
-    cap_cols = [c for c in caps.columns if c.startswith("cap_")]
+    cap_cols = sorted(c for c in caps.columns if c.startswith("cap_"))
+    caps = caps.select("idx", *cap_cols)
     caps = caps.with_columns([pl.col(c).fill_null(0.0) for c in cap_cols])
     if cap_cols:
         caps = caps.with_columns(pl.max_horizontal(cap_cols).alias("cap_concentration"))
