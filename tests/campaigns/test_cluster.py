@@ -11,6 +11,7 @@ from distillguard.campaigns.cluster import (
     attach_periphery,
     clustering_weights,
     fuse_edges,
+    merge_lookalikes,
 )
 from distillguard.campaigns.score import score_community
 
@@ -56,6 +57,56 @@ def test_periphery_joins_the_campaign_its_links_lead_into() -> None:
     weighted = pl.DataFrame({"a": a, "b": b, "weight": w})
     out = attach_periphery(weighted, labels)
     assert out.tolist() == [0, 0, 0, 0, 0, -1, -1]
+
+
+def test_faint_links_do_not_add_up_to_a_pull_into_a_campaign() -> None:
+    # Account 4 has hundreds of faint links (a common prompt template) into the campaign and
+    # one real link elsewhere: with the noise floor it stays out, without it it would join.
+    labels = np.array([0] * 200 + [-1, -1])
+    rows = [(i, i + 1, 0.5) for i in range(199)]
+    rows += [(200, j, 0.005) for j in range(200)]
+    rows += [(200, 201, 0.4)]
+    a, b, w = zip(*rows, strict=True)
+    weighted = pl.DataFrame({"a": a, "b": b, "weight": w})
+    assert attach_periphery(weighted, labels)[200] == 0
+    assert attach_periphery(weighted, labels, min_edge=0.02)[200] == -1
+
+
+def test_a_lookalike_of_a_campaigns_cover_traffic_is_not_attached() -> None:
+    # Both outsiders link into the campaign alike; only the one that itself harvests joins.
+    labels = np.array([0, 0, 0, 0, -1, -1])
+    rows = [(i, j, 0.5) for i in range(4) for j in range(i + 1, 4)]
+    rows += [(4, j, 0.3) for j in range(4)] + [(5, j, 0.3) for j in range(4)]
+    a, b, w = zip(*rows, strict=True)
+    weighted = pl.DataFrame({"a": a, "b": b, "weight": w})
+    harvest = np.array([0.7, 0.75, 0.8, 0.72, 0.74, 0.3])
+    out = attach_periphery(weighted, labels, harvest=harvest)
+    assert out.tolist() == [0, 0, 0, 0, 0, -1]
+
+
+def _fleets(rng: np.random.Generator, centres: list[float], size: int = 40) -> np.ndarray:
+    """Accounts' standardised profiles (12 columns), one fleet per centre."""
+    return np.vstack([rng.normal(c, 1.0, (size, 12)) for c in centres])
+
+
+def test_fleets_running_the_same_workload_merge_into_one_campaign() -> None:
+    rng = np.random.default_rng(3)
+    z = _fleets(rng, [0.0, 0.0, 4.0])
+    z[40:80, 0] += 6.0  # the second fleet uses another output budget: one column differs
+    labels = np.repeat([0, 1, 2], 40)
+    out = merge_lookalikes(z, labels)
+    assert out[0] == out[40]  # same workload, split by the communities
+    assert out[80] != out[0]  # a different operation stays its own campaign
+
+
+def test_a_near_miss_community_joins_only_the_campaign_it_behaves_like() -> None:
+    rng = np.random.default_rng(4)
+    z = _fleets(rng, [0.0, 0.0, 5.0])
+    labels = np.array([0] * 40 + [-1] * 80)
+    near = [np.arange(40, 80), np.arange(80, 120)]
+    out = merge_lookalikes(z, labels, near)
+    assert (out[40:80] == 0).all()
+    assert (out[80:] == -1).all()
 
 
 def _community(

@@ -25,6 +25,8 @@ import leidenalg
 import numpy as np
 import polars as pl
 
+from distillguard.accounts.profile import group_difference
+
 DEFAULT_RELIABILITY: dict[str, float] = {
     "payment": 0.55,
     "template": 0.5,
@@ -43,6 +45,9 @@ class ClusterConfig:
 
     reliability: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RELIABILITY))
     min_edge: float = 0.2
+    # Links weaker than this are noise to attach_periphery: hundreds of faint shared-template
+    # links would otherwise add up to a pull towards whichever campaign is largest.
+    attach_min_edge: float = 0.02
     same_org_discount: float = 0.25
     resolution: float = 1.0
     min_accounts: int = 3
@@ -144,6 +149,9 @@ def attach_periphery(
     alpha: float = 0.3,
     beta: float = 0.5,
     rounds: int = 5,
+    min_edge: float = 0.0,
+    harvest: np.ndarray | None = None,
+    harvest_quantile: float = 0.05,
 ) -> np.ndarray:
     """Attach unlabelled accounts whose links lead mostly into one campaign.
 
@@ -151,20 +159,51 @@ def attach_periphery(
     detection leaves some outside. An unlabelled account joins campaign ``c`` when its summed link
     weight into ``c`` is at least ``alpha`` times the median member's weight into ``c`` (relative
     to the campaign itself, not an absolute level) and at least ``beta`` times its weight to
-    everyone else. Repeated up to ``rounds`` times, since an account that joins strengthens the
-    pull on its own neighbours. Returns new labels; ``-1`` stays for accounts that fit no campaign.
+    everyone else, counting only links of at least ``min_edge``. Given ``harvest`` levels, it must
+    also harvest at least as much as the campaign's ``harvest_quantile`` member: a lookalike of
+    the campaign's ordinary cover traffic is not part of it. Repeated up to ``rounds`` times,
+    since an account that joins strengthens the pull on its own neighbours. Returns new labels;
+    ``-1`` stays for accounts that fit no campaign.
     """
     out = labels.copy()
+    weighted = weighted.filter(pl.col("weight") >= min_edge)
+    floor = _floors(out, harvest, harvest_quantile)  # from the campaigns as found, fixed
     for _ in range(rounds):
         before = int((out >= 0).sum())
-        out = _attach_once(weighted, out, alpha=alpha, beta=beta)
+        out = _attach_once(weighted, out, alpha=alpha, beta=beta, harvest=harvest, floor=floor)
         if int((out >= 0).sum()) == before:
             break
     return out
 
 
+def _floors(labels: np.ndarray, harvest: np.ndarray | None, q: float) -> np.ndarray | None:
+    """Per account, the harvest level a joiner needs: its campaign's ``q``-quantile member's."""
+    if harvest is None:
+        return None
+    floor = np.zeros(int(labels.max(initial=-1)) + 1)
+    for label, members in members_by_label(labels):
+        floor[label] = float(np.quantile(harvest[members], q))
+    return floor
+
+
+def members_by_label(labels: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """``(label, member indices)`` for every label >= 0, in one sort rather than a scan each."""
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    start = np.searchsorted(sorted_labels, 0)
+    values, first = np.unique(sorted_labels[start:], return_index=True)
+    chunks = np.split(order[start:], first[1:])
+    return [(int(v), np.sort(c)) for v, c in zip(values, chunks, strict=True)]
+
+
 def _attach_once(
-    weighted: pl.DataFrame, labels: np.ndarray, *, alpha: float, beta: float
+    weighted: pl.DataFrame,
+    labels: np.ndarray,
+    *,
+    alpha: float,
+    beta: float,
+    harvest: np.ndarray | None = None,
+    floor: np.ndarray | None = None,
 ) -> np.ndarray:
     out = labels.copy()
     if weighted.is_empty() or (labels < 0).all():
@@ -200,7 +239,11 @@ def _attach_once(
         .sort(["i", "w"], descending=[False, True])
         .unique("i", keep="first")
     )
-    out[joiners["i"].to_numpy()] = joiners["c"].to_numpy()
+    i, c = joiners["i"].to_numpy(), joiners["c"].to_numpy()
+    if harvest is not None and floor is not None:
+        keep = harvest[i] >= floor[c]
+        i, c = i[keep], c[keep]
+    out[i] = c
     return out
 
 
@@ -231,6 +274,64 @@ def merge_interlinked(
         for i, j, wsum in blocks.iter_rows()
         if i == j
     }
+    pairs = [
+        (int(i), int(j))
+        for i, j, wsum in blocks.iter_rows()
+        if i != j
+        and wsum / (sizes[i] * sizes[j])
+        >= ratio * min(internal.get(i, 0.0), internal.get(j, 0.0))
+        > 0
+    ]
+    return _union(out, pairs)
+
+
+def merge_lookalikes(
+    profiles: np.ndarray,
+    labels: np.ndarray,
+    candidates: list[np.ndarray] | None = None,
+    *,
+    max_difference: float = 1.0,
+    quantile: float = 0.9,
+) -> np.ndarray:
+    """Merge campaigns that behave alike: one workload sharded into fleets with little linking.
+
+    An operation that rotates every request through fresh residential IPs leaves few links
+    between its fleets, so communities split it; what it cannot hide is that the fleets run the
+    same job. Two labelled groups merge when their mean profiles differ by less than
+    ``max_difference`` pooled within-group spreads in all but the top ``1 - quantile`` of
+    profile columns (see :func:`~distillguard.accounts.profile.group_difference`); distinct
+    operations differ by several spreads. Each of ``candidates`` (member arrays of groups that
+    came close to being flagged) joins the campaign it resembles most, if it is such a
+    lookalike: the same workload, split further. Returns new labels.
+    """
+    out = labels.copy()
+    groups = [(int(k), np.flatnonzero(out == k)) for k in np.unique(out[out >= 0])]
+    pairs = [
+        (gi, gj)
+        for x, (gi, mi) in enumerate(groups)
+        for gj, mj in groups[x + 1 :]
+        if group_difference(profiles, mi, mj, quantile=quantile) < max_difference
+    ]
+    out = _union(out, pairs)
+    for members in candidates or []:
+        free = members[out[members] < 0]
+        if len(free) == 0 or not groups:
+            continue
+        diffs = [
+            (group_difference(profiles, free, np.flatnonzero(out == k), quantile=quantile), k)
+            for k in np.unique(out[out >= 0])
+        ]
+        best, k = min(diffs)
+        if best < max_difference:
+            out[free] = k
+    return out
+
+
+def _union(labels: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """Labels with each pair of groups merged (transitively) under one label."""
+    out = labels.copy()
+    if not pairs:
+        return out
     parent = {int(k): int(k) for k in np.unique(out[out >= 0])}
 
     def find(x: int) -> int:
@@ -239,12 +340,9 @@ def merge_interlinked(
             x = parent[x]
         return x
 
-    for i, j, wsum in blocks.iter_rows():
-        if i == j:
-            continue
-        between = wsum / (sizes[i] * sizes[j])
-        if between >= ratio * min(internal.get(i, 0.0), internal.get(j, 0.0)) > 0:
-            parent[find(int(i))] = find(int(j))
-    mapped = np.array([find(x) if x in parent else -1 for x in range(len(sizes))])
+    for i, j in pairs:
+        parent[find(i)] = find(j)
+    top = int(out.max()) + 1
+    mapped = np.array([find(x) if x in parent else -1 for x in range(top)])
     out[out >= 0] = mapped[out[out >= 0]]
     return out

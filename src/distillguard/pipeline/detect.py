@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from distillguard.accounts.features import HOURS, account_features
+from distillguard.accounts.profile import profile_columns, standardized_profiles
 from distillguard.accounts.score import harvest_scores
 from distillguard.campaigns.cluster import (
     ClusterConfig,
@@ -26,7 +27,9 @@ from distillguard.campaigns.cluster import (
     clustering_weights,
     find_communities,
     fuse_edges,
+    members_by_label,
     merge_interlinked,
+    merge_lookalikes,
 )
 from distillguard.campaigns.model import AccountVerdict, Campaign, Detections
 from distillguard.campaigns.score import CommunityScore, score_community
@@ -62,6 +65,10 @@ class DetectConfig:
     sample_budget: int = 300_000
     min_sample_per_account: int = 12
     flag_threshold: float = 0.5
+    # A community within this much of its threshold joins a flagged campaign it behaves like
+    # (mean profiles less than ``lookalike_difference`` spreads apart): one workload, split.
+    lookalike_slack: float = 0.1
+    lookalike_difference: float = 1.0
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     linkage: list[dict[str, Any]] | None = None
     seed: int = 0
@@ -112,14 +119,27 @@ def detect(
     weighted = clustering_weights(fused, org_ids, harvest, cfg.cluster)
     communities = find_communities(weighted, accounts.height, cfg.cluster)
     flagged = np.zeros(accounts.height, dtype=bool)
-    for members, _ in _scored(communities, accounts, levels, weighted, cfg):
-        flagged[members] = True
+    near: list[np.ndarray] = []
+    for members, r in _scored(communities, accounts, levels, weighted, cfg, cfg.lookalike_slack):
+        if r.score >= _threshold(len(members), cfg):
+            flagged[members] = True
+        elif len(members) >= cfg.small_campaign:
+            near.append(members)
     # Modularity splits large sparse campaigns; regroup the flagged accounts among themselves.
     groups = find_communities(weighted, accounts.height, cfg.cluster, nodes=flagged, min_edge=0.0)
     confirmed = np.full(accounts.height, -1, dtype=np.int64)
     for members, _ in _scored(groups, accounts, levels, weighted, cfg):
         confirmed[members] = int(groups[members[0]])
-    groups = attach_periphery(weighted, merge_interlinked(weighted, confirmed))
+    profiles = standardized_profiles(accounts, profile_columns(accounts))
+    groups = merge_lookalikes(
+        profiles,
+        merge_interlinked(weighted, confirmed),
+        near,
+        max_difference=cfg.lookalike_difference,
+    )
+    groups = attach_periphery(
+        weighted, groups, min_edge=cfg.cluster.attach_min_edge, harvest=harvest
+    )
     lap("clustering")
     campaigns, verdicts = _campaigns(t, accounts, sample, harvest, levels, weighted, groups, cfg)
     lap("campaigns")
@@ -211,9 +231,10 @@ def _scored(
     levels: dict[str, np.ndarray],
     weighted: pl.DataFrame,
     cfg: DetectConfig,
+    slack: float = 0.0,
 ) -> list[tuple[np.ndarray, CommunityScore]]:
     """Score every community of at least ``min_accounts`` accounts; keep those that pass the
-    flag threshold (higher for small groups)."""
+    flag threshold (higher for small groups), or come within ``slack`` of it."""
     ids = accounts["account_id"].to_numpy()
     orgs = accounts["org_id"].to_numpy()
     a = weighted["a"].to_numpy()
@@ -223,26 +244,16 @@ def _scored(
     by_label = {int(k[0]): g for k, g in inside.group_by("c")} if not inside.is_empty() else {}
     population = {k: float(np.nanmedian(v)) for k, v in levels.items() if np.isfinite(v).any()}
     out = []
-    for label, members in _members_by_label(labels):
+    for label, members in members_by_label(labels):
         if len(members) < cfg.cluster.min_accounts:
             continue
         intra = by_label.get(label, weighted.clear())
         result = score_community(
             members, ids, orgs, levels, intra, cfg.cluster.reliability, population=population
         )
-        if result.score >= _threshold(len(members), cfg):
+        if result.score >= _threshold(len(members), cfg) - slack:
             out.append((members, result))
     return out
-
-
-def _members_by_label(labels: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """``(label, member indices)`` for every label >= 0, in one sort rather than a scan each."""
-    order = np.argsort(labels, kind="stable")
-    sorted_labels = labels[order]
-    start = np.searchsorted(sorted_labels, 0)
-    values, first = np.unique(sorted_labels[start:], return_index=True)
-    chunks = np.split(order[start:], first[1:])
-    return [(int(v), np.sort(c)) for v, c in zip(values, chunks, strict=True)]
 
 
 def _threshold(size: int, cfg: DetectConfig) -> float:
