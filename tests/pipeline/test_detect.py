@@ -50,6 +50,18 @@ def test_legitimate_heavy_users_are_left_alone(detected: tuple[Path, Path, Evalu
     assert too_many == {}
 
 
+def test_the_same_log_gives_the_same_verdicts(
+    detected: tuple[Path, Path, Evaluation], tmp_path: Path
+) -> None:
+    # An analyst re-running detect on the same log must see the same accounts and campaigns.
+    sim, det, _ = detected
+    if not sim.parent.name.startswith(f"bench{SEEDS[0]}"):
+        pytest.skip("one seed is enough to check repeatability")
+    run_detect([sim / "requests"], tmp_path)
+    for name in ("accounts.csv", "campaigns.json"):
+        assert (tmp_path / name).read_text() == (det / name).read_text(), name
+
+
 def test_outputs_follow_the_contract(detected: tuple[Path, Path, Evaluation]) -> None:
     sim, det, _ = detected
     accounts_in_log = set(

@@ -398,7 +398,9 @@ def _campaign_details(
             .group_by(["campaign_id", j[key].cast("string").name("value")])
             .aggregate(accounts=ibis._.account_id.nunique(), exchanges=ibis._.count())
             .filter(ibis._.accounts >= 2)
-            .order_by([ibis._.campaign_id, ibis._.accounts.desc()])
+            .order_by(
+                [ibis._.campaign_id, ibis._.accounts.desc(), ibis._.exchanges.desc(), "value"]
+            )
         )
         for row in shared.to_pyarrow().to_pylist():
             items = out[row["campaign_id"]]["indicators"].setdefault(key, [])
