@@ -214,8 +214,8 @@ class DenseBlockLinker(Linker):
     a block counts when it is at least as dense as the median block and at least
     ``min_accounts`` of its accounts have a lift of ``min_lift`` or more in every mode (see
     :func:`member_lifts`). Its edges weigh ``1 - 1 / lift`` and join each member to ``fanout``
-    others. After :meth:`link`, ``blocks`` describes each block considered (name, shape,
-    density, members), for reports.
+    others. After :meth:`link`, ``blocks`` describes each block found (name, shape,
+    density, median lift and the linked members, empty when the block did not count).
     """
 
     family: str = "dense"
@@ -256,11 +256,12 @@ class DenseBlockLinker(Linker):
         # as the median one found, so deep residual scraps never count.
         reference = float(np.median([b.density for _, b in found])) if found else 0.0
         for number, block in found:
-            if len(block.members[0]) < self.min_accounts or block.density < reference:
-                continue
-            lifts = member_lifts(coords, mass, shape, block).min(axis=1)
-            accounts = block.members[0][lifts >= self.min_lift]
-            low = float(np.median(lifts[lifts >= self.min_lift])) if len(accounts) else 0.0
+            accounts = np.empty(0, dtype=np.int64)
+            low = 0.0
+            if len(block.members[0]) >= self.min_accounts and block.density >= reference:
+                lifts = member_lifts(coords, mass, shape, block).min(axis=1)
+                accounts = block.members[0][lifts >= self.min_lift]
+                low = float(np.median(lifts[lifts >= self.min_lift])) if len(accounts) else 0.0
             self.blocks.append(
                 {
                     "block": f"{self.family}:{'x'.join(self.modes)}#{number + 1}",
