@@ -222,7 +222,7 @@ class DenseBlockLinker(Linker):
     min_lift: float = 3.0
     camouflage_c: float = 5.0
     fanout: int = 12
-    blocks: list[dict[str, object]] = field(default_factory=list, repr=False)
+    blocks: list[dict[str, object]] = field(default_factory=list, init=False, repr=False)
 
     def link(self, ctx: LinkContext) -> pl.DataFrame:
         cells = self._cells(ctx)
