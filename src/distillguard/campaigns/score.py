@@ -28,6 +28,7 @@ FAMILY_TEXT: dict[str, str] = {
     "payment": "share payment instruments",
     "template": "build prompts from the same templates",
     "sync": "are active in the same minutes (synchronised)",
+    "dense": "form a dense block of networks or templates and hours (D-Cube)",
     "twin": "have near-identical usage profiles (one workload sharded)",
     "network": "send from the same networks (/24 or /48)",
     "signup": "signed up in the same hour",

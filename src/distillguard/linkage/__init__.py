@@ -14,6 +14,7 @@ import polars as pl
 
 from distillguard.errors import ConfigError
 from distillguard.linkage.base import EDGE_SCHEMA, LinkContext, Linker, empty_edges
+from distillguard.linkage.dense import DenseBlockLinker
 from distillguard.linkage.shared_keys import SharedKeyLinker
 from distillguard.linkage.similar import TemplateLinker, TwinLinker
 from distillguard.linkage.sync import SyncLinker
@@ -23,6 +24,7 @@ LINKERS: dict[str, type[Linker]] = {
     "template": TemplateLinker,
     "sync": SyncLinker,
     "twin": TwinLinker,
+    "dense": DenseBlockLinker,
 }
 
 DEFAULT_LINKAGE: list[dict[str, Any]] = [
@@ -76,6 +78,7 @@ __all__ = [
     "DEFAULT_LINKAGE",
     "EDGE_SCHEMA",
     "LINKERS",
+    "DenseBlockLinker",
     "LinkContext",
     "Linker",
     "SharedKeyLinker",
