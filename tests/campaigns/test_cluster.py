@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from distillguard.accounts.score import org_excess
 from distillguard.campaigns.cluster import (
     DEFAULT_RELIABILITY,
     ClusterConfig,
@@ -142,3 +143,23 @@ def test_one_organisations_own_fleet_is_not_a_campaign() -> None:
     result = score_community(*_community("acme", payment=1.0, same_org=True), DEFAULT_RELIABILITY)
     assert result.score < 0.5
     assert any(f.signal == "context.single_org" for f in result.findings)
+
+
+def test_members_that_harvest_far_more_than_their_own_organisation_are_reported() -> None:
+    # Five accounts of a reseller with twenty ordinary customers: the five stand out from it.
+    harvest = np.concatenate([np.full(5, 0.85), np.full(20, 0.2)])
+    orgs = np.array(["reseller"] * 25, dtype=object)
+    excess = org_excess(harvest, orgs)
+    members, ids, _, levels, intra = _community(None, payment=1.0, same_org=False)
+    ids = np.array([f"a{i}" for i in range(25)])
+    result = score_community(
+        members, ids, orgs, levels, intra, DEFAULT_RELIABILITY, org_excess=excess
+    )
+    found = [f for f in result.findings if f.signal == "context.org_outliers"]
+    assert len(found) == 1 and found[0].strength == 1.0
+    # A team whose accounts all run the same sweep is typical of its organisation.
+    team = org_excess(np.full(25, 0.85), orgs)
+    result = score_community(
+        members, ids, orgs, levels, intra, DEFAULT_RELIABILITY, org_excess=team
+    )
+    assert not any(f.signal == "context.org_outliers" for f in result.findings)

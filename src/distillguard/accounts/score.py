@@ -92,3 +92,39 @@ def harvest_scores(accounts: pl.DataFrame) -> tuple[np.ndarray, dict[str, np.nda
     """Harvest score per account in [0, 1), and each indicator's level."""
     levels = indicator_levels(accounts)
     return combine(levels, accounts.height), levels
+
+
+def org_excess(values: np.ndarray, org_ids: np.ndarray, *, min_peers: int = 3) -> np.ndarray:
+    """Each account's value minus the median of the *other* accounts of its organisation.
+
+    An account is judged against its own organisation as well as the population: a reseller's or
+    an enterprise's accounts that harvest far more than the rest of it stand out, while a team
+    whose accounts all run the same evaluation sweep does not. NaN where the account has no
+    organisation, fewer than ``min_peers`` peers, or no value.
+
+    >>> v = np.array([0.9, 0.2, 0.3, 0.25, 0.5, 0.6])
+    >>> org_excess(v, np.array(["a", "a", "a", "a", "b", None], dtype=object)).round(2).tolist()
+    [0.65, -0.1, 0.05, -0.05, nan, nan]
+    """
+    out = np.full(len(values), np.nan)
+    known = np.flatnonzero(np.array([o is not None for o in org_ids]) & np.isfinite(values))
+    if len(known) == 0:
+        return out
+    codes = pl.Series(org_ids[known], dtype=pl.String).cast(pl.Categorical).to_physical()
+    org = codes.to_numpy().astype(np.int64)
+    order = np.lexsort((values[known], org))
+    v, g = values[known][order], org[order]
+    starts = np.searchsorted(g, g, side="left")
+    size = np.searchsorted(g, g, side="right") - starts
+    rank = np.arange(len(g)) - starts  # position within the organisation, by value
+    peers = size - 1
+    ok = peers >= min_peers
+    # The median of the others: middle positions of the peers' order, skipping the account itself.
+    lo, hi = (peers - 1) // 2, peers // 2
+    lo = np.where(lo < rank, lo, lo + 1)
+    hi = np.where(hi < rank, hi, hi + 1)
+    top = len(v) - 1
+    median = (v[np.minimum(starts + lo, top)] + v[np.minimum(starts + hi, top)]) / 2.0
+    result = np.where(ok, v - median, np.nan)
+    out[known[order]] = result
+    return out

@@ -36,6 +36,7 @@ FAMILY_TEXT: dict[str, str] = {
     "email": "share an uncommon e-mail domain",
 }
 SINGLE_ORG_SHARE = 0.8
+OUTLIER_EXCESS = 0.2  # the margin over a reference at which a behaviour level is reported
 SINGLE_ORG_FACTOR = 0.3
 
 
@@ -58,10 +59,13 @@ def score_community(
     *,
     link_floor: float = 0.3,
     population: dict[str, float] | None = None,
+    org_excess: np.ndarray | None = None,
 ) -> CommunityScore:
     """Score one community. ``intra`` holds its fused edges (one column per family, and
     ``same_org``); ``population`` is each indicator's median level over all accounts (computed
-    here when not given, so callers scoring many communities pass it once)."""
+    here when not given, so callers scoring many communities pass it once); ``org_excess`` is
+    each account's harvest level relative to its own organisation's other accounts (see
+    :func:`~distillguard.accounts.score.org_excess`), reported as context."""
     n = len(members)
     findings: list[Finding] = []
     miss = 1.0
@@ -102,7 +106,7 @@ def score_community(
             if population is not None and ind.column in population
             else float(np.nanmedian(levels[ind.column]))
         )
-        if level - median >= 0.2:
+        if level - median >= OUTLIER_EXCESS:
             findings.append(
                 Finding(
                     signal=f"behaviour.{ind.column}",
@@ -131,6 +135,35 @@ def score_community(
                     ),
                 )
             )
+    if org_excess is not None:
+        findings.extend(_org_outliers(members, account_ids, org_excess))
     score = float(np.sqrt(max(coordination, 0.0) * max(harvesting, 0.0)) * org_factor)
     findings.sort(key=lambda f: -f.strength)
     return CommunityScore(score, coordination, harvesting, org_factor, findings)
+
+
+def _org_outliers(
+    members: np.ndarray, account_ids: np.ndarray, org_excess: np.ndarray
+) -> list[Finding]:
+    """Members that harvest far more than the other accounts of their own organisation: a
+    reseller's or an enterprise's accounts turned to harvesting, not the customer's workload."""
+    excess = org_excess[members]
+    judged = np.isfinite(excess)
+    if not judged.any():
+        return []
+    out = members[judged & (excess >= OUTLIER_EXCESS)]
+    if len(out) == 0:
+        return []
+    share = len(out) / int(judged.sum())
+    return [
+        Finding(
+            signal="context.org_outliers",
+            strength=share,
+            description=(
+                f"{len(out)} of {int(judged.sum())} accounts with peers in their organisation "
+                f"harvest far more than those peers (median +"
+                f"{float(np.median(org_excess[out])):.2f})"
+            ),
+            account_ids=tuple(account_ids[out][:50].tolist()),
+        )
+    ]

@@ -20,7 +20,7 @@ import polars as pl
 
 from distillguard.accounts.features import HOURS, account_features
 from distillguard.accounts.profile import profile_columns, standardized_profiles
-from distillguard.accounts.score import harvest_scores
+from distillguard.accounts.score import harvest_scores, org_excess
 from distillguard.campaigns.cluster import (
     ClusterConfig,
     attach_periphery,
@@ -110,7 +110,10 @@ def detect(
     accounts = _add_content_summary(accounts, sample)
     lap("request_signals")
     harvest, levels = harvest_scores(accounts)
-    accounts = accounts.with_columns(pl.Series("harvest", harvest))
+    accounts = accounts.with_columns(
+        pl.Series("harvest", harvest),
+        pl.Series("harvest_vs_org", org_excess(harvest, accounts["org_id"].to_numpy())),
+    )
     ctx = LinkContext(requests=t, accounts=accounts, sample=sample, seed=cfg.seed)
     edges = link_accounts(ctx, build_linkers(cfg.linkage))
     lap("linkage")
@@ -243,13 +246,21 @@ def _scored(
     inside = weighted.filter(pl.Series(same)).with_columns(pl.Series("c", labels[a][same]))
     by_label = {int(k[0]): g for k, g in inside.group_by("c")} if not inside.is_empty() else {}
     population = {k: float(np.nanmedian(v)) for k, v in levels.items() if np.isfinite(v).any()}
+    excess = accounts["harvest_vs_org"].to_numpy() if "harvest_vs_org" in accounts.columns else None
     out = []
     for label, members in members_by_label(labels):
         if len(members) < cfg.cluster.min_accounts:
             continue
         intra = by_label.get(label, weighted.clear())
         result = score_community(
-            members, ids, orgs, levels, intra, cfg.cluster.reliability, population=population
+            members,
+            ids,
+            orgs,
+            levels,
+            intra,
+            cfg.cluster.reliability,
+            population=population,
+            org_excess=excess,
         )
         if result.score >= _threshold(len(members), cfg) - slack:
             out.append((members, result))
