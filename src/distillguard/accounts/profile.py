@@ -30,8 +30,10 @@ _BASE = (
     "trace_share",
     "sys_prompt_share",
     "log_gap_median",
+    "gap_cv",
 )
-_PREFIXES = ("cap_", "h_")  # capability shares, share of requests in each hour of the day
+# Capability shares, concentration and spread; share of requests in each hour of the day.
+_PREFIXES = ("cap_", "h_")
 CLIP = 8.0
 
 

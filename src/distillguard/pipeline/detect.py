@@ -170,6 +170,8 @@ def _account_table(t: ir.Table) -> pl.DataFrame:
     return acc.with_columns(
         *[(pl.col(c) / n).alias(f"h_{c[1:]}") for c in hour_cols],
         (pl.col("gap_median").fill_null(0.0) + 1.0).log10().alias("log_gap_median"),
+        # Timing regularity: a scheduler's even pacing (low) vs a person's bursts (high).
+        (pl.col("gap_std") / pl.col("gap_mean")).fill_nan(None).alias("gap_cv"),
         # Share of requests that came from a network the account had not used before.
         ((pl.col("n_prefix").cast(pl.Float64) - 1.0) / (n - 1.0))
         .clip(0.0, 1.0)
@@ -224,7 +226,16 @@ def _add_content_summary(accounts: pl.DataFrame, sample: pl.DataFrame) -> pl.Dat
     caps = caps.select("idx", *cap_cols)
     caps = caps.with_columns([pl.col(c).fill_null(0.0) for c in cap_cols])
     if cap_cols:
-        caps = caps.with_columns(pl.max_horizontal(cap_cols).alias("cap_concentration"))
+        # Concentration on one capability, and the spread over the task space (normalised
+        # entropy: a systematic coverage sweep is broad, a product feature narrow).
+        logs = [
+            pl.when(pl.col(c) > 0).then(-pl.col(c) * pl.col(c).log()).otherwise(0.0)
+            for c in cap_cols
+        ]
+        caps = caps.with_columns(
+            pl.max_horizontal(cap_cols).alias("cap_concentration"),
+            (pl.sum_horizontal(logs) / max(np.log(len(cap_cols)), 1e-9)).alias("cap_entropy"),
+        )
     return accounts.join(per, on="idx", how="left").join(caps, on="idx", how="left")
 
 
@@ -356,7 +367,8 @@ def _template_indicators(sample: pl.DataFrame, members: np.ndarray) -> dict[str,
 
 
 def _capabilities(accounts: pl.DataFrame, members: np.ndarray) -> dict[str, float]:
-    cols = [c for c in accounts.columns if c.startswith("cap_") and c != "cap_concentration"]
+    derived = ("cap_concentration", "cap_entropy")
+    cols = [c for c in accounts.columns if c.startswith("cap_") and c not in derived]
     if not cols:
         return {}
     sub = accounts[members.tolist()]
