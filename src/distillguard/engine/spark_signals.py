@@ -84,6 +84,8 @@ def spark_request_signals(sample: ir.Table, keep: Sequence[str] = ()) -> pa.Tabl
             rows.where(F.col("skeleton").isNotNull())
             .groupBy("skeleton")
             .agg(F.min_by("shingles", POSITION).alias("shingles"))
+            # One task per core: the digests are cheap, a Python task per shuffle partition not.
+            .coalesce(max(1, df.sparkSession.sparkContext.defaultParallelism))
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         frequent = (
