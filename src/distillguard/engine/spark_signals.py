@@ -5,7 +5,7 @@ of the distinct eligible prompt skeletons come back to the driver; prompt text n
 steps are those of :mod:`distillguard.signals.shards`:
 
 1. ``mapInArrow`` over the sample: every row-local signal plus each row's skeleton and shingles
-   (:func:`~distillguard.signals.shards.map_row_signals`); persisted, as three jobs read it;
+   (:func:`~distillguard.signals.shards.map_row_signals`); persisted, as two jobs read it;
 2. Spark group-bys: one representative per distinct skeleton (``min_by`` row position), then
    the document frequency of each shingle bucket over the representatives; the buckets that
    reach ``MIN_DF`` come to the driver (integers) and are shipped back with the next step;
