@@ -63,6 +63,11 @@ def test_spark_and_duckdb_flag_the_same_accounts_and_campaigns(
             d["first_seen"],
             d["last_seen"],
         )
+        # Text signals ran on the executors: same shared prompt templates, same capability mix.
+        assert c["indicators"].get("prompt_template") == d["indicators"].get("prompt_template")
+        assert c["capabilities"].keys() == d["capabilities"].keys()
+        for cap, share in d["capabilities"].items():
+            assert c["capabilities"][cap] == pytest.approx(share, abs=2e-4), cap
     summary = json.loads((tmp_path / "spark" / "summary.json").read_text())
     assert summary["engine"] == "spark" and summary["rows_stored"] == summary["rows_read"]
 

@@ -15,8 +15,10 @@ from types import TracebackType
 from typing import ClassVar, Self
 
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from distillguard.ingest import IngestStats, Privacy
+from distillguard.signals import FEATURE_COLUMNS, compute_request_signals
 
 
 @dataclass
@@ -50,6 +52,14 @@ class Engine(ABC):
     def open(self, sources: Sequence[Path]) -> ir.Table:
         """Load/validate ``sources``; fill :attr:`stats`; return the request table."""
 
+    def request_signals(self, sample: ir.Table, keep: Sequence[str] = ()) -> pa.Table:
+        """Per-request text signals for every row of ``sample`` (a bounded request sample with
+        ``request_id`` and ``prompt``): ``request_id``, the ``keep`` columns of the sample,
+        then the feature columns of :func:`distillguard.signals.compute_request_signals`, one
+        row per sample row. The default runs in this process; engines with executors override
+        it to score the sample where it lives (same values)."""
+        return in_process_signals(sample, keep)
+
     @abstractmethod
     def close(self) -> None:
         """Release connections and cached data (idempotent)."""
@@ -67,3 +77,14 @@ class Engine(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.settings!r})"
+
+
+def in_process_signals(sample: ir.Table, keep: Sequence[str] = ()) -> pa.Table:
+    """:meth:`Engine.request_signals` in this process: fetch the sample (prompts included) and
+    run :func:`distillguard.signals.compute_request_signals` on it."""
+    table = sample.to_pyarrow()
+    feats = compute_request_signals(table)
+    cols = {"request_id": feats.column("request_id")}
+    cols.update({name: table.column(name) for name in keep})
+    cols.update({name: feats.column(name) for name in FEATURE_COLUMNS[1:]})
+    return pa.table(cols)

@@ -230,6 +230,13 @@ class SparkEngine(Engine):
         backend.compiler = aligned_compiler()
         return backend.table(_VIEW)
 
+    def request_signals(self, sample: ir.Table, keep: Sequence[str] = ()) -> pa.Table:
+        """Text signals scored on the executors (``mapInArrow``); only the feature columns and
+        small MinHash digests come to the driver (:mod:`distillguard.engine.spark_signals`)."""
+        from distillguard.engine.spark_signals import spark_request_signals
+
+        return spark_request_signals(sample, keep)
+
     def _quarantine(self, checked: DataFrame, columns: list[str]) -> None:
         from pyspark.sql import functions as F
 

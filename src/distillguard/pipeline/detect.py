@@ -33,8 +33,8 @@ from distillguard.campaigns.cluster import (
 )
 from distillguard.campaigns.model import AccountVerdict, Campaign, Detections
 from distillguard.campaigns.score import CommunityScore, score_community
+from distillguard.engine.base import Engine, in_process_signals
 from distillguard.linkage import LinkContext, build_linkers, link_accounts
-from distillguard.signals import compute_request_signals
 
 Progress = Callable[[str], None]
 
@@ -84,8 +84,12 @@ def detect(
     *,
     until: datetime | None = None,
     progress: Progress = _noop,
+    engine: Engine | None = None,
 ) -> Detections:
-    """Run detection over a conformed request table (see :func:`distillguard.engine.conform`)."""
+    """Run detection over a conformed request table (see :func:`distillguard.engine.conform`).
+
+    ``engine`` (the one that opened ``requests``) runs the text signals on the sample; without
+    one they run in this process."""
     cfg = config or DetectConfig()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -106,7 +110,7 @@ def detect(
         cfg.sample_per_account,
         max(cfg.min_sample_per_account, cfg.sample_budget // max(accounts.height, 1)),
     )
-    sample = _sample_signals(t, accounts, per_account)
+    sample = _sample_signals(t, accounts, per_account, engine)
     accounts = _add_content_summary(accounts, sample)
     lap("request_signals")
     harvest, levels = harvest_scores(accounts)
@@ -181,11 +185,14 @@ def _account_table(t: ir.Table) -> pl.DataFrame:
     )
 
 
-def _sample_signals(t: ir.Table, accounts: pl.DataFrame, per_account: int) -> pl.DataFrame:
+def _sample_signals(
+    t: ir.Table, accounts: pl.DataFrame, per_account: int, engine: Engine | None = None
+) -> pl.DataFrame:
     """Per-request text signals on an evenly spaced sample of each account's requests.
 
     Every ``ceil(n / per_account)``-th request in time order: spread over the account's whole
     activity, deterministic, and the same rows on every engine (no engine-specific hashing).
+    ``engine`` scores them where they live (default: in this process).
     """
     w = ibis.window(group_by=t.account_id, order_by=[t.timestamp, t.request_id])
     ranked = t.select(*SAMPLE_COLUMNS).mutate(
@@ -193,16 +200,12 @@ def _sample_signals(t: ir.Table, accounts: pl.DataFrame, per_account: int) -> pl
     )
     step = ((ranked._n + per_account - 1) // per_account).cast("int64")
     picked = ranked.filter(ranked._r % step == 0).drop("_r", "_n")
+    run = engine.request_signals if engine is not None else in_process_signals
     # A fixed row order: template ids and every pairing built on them must not depend on the
     # order in which the engine happens to return rows.
-    table = picked.order_by("request_id").to_pyarrow()
-    feats = compute_request_signals(table)
-    frame = pl.from_arrow(feats)
-    base = pl.from_arrow(table.select(["request_id", "account_id", "timestamp", "model"]))
-    assert isinstance(frame, pl.DataFrame) and isinstance(base, pl.DataFrame)
-    return base.join(frame, on="request_id", how="left").join(
-        accounts.select("account_id", "idx"), on="account_id"
-    )
+    frame = pl.from_arrow(run(picked.order_by("request_id"), ("account_id", "timestamp", "model")))
+    assert isinstance(frame, pl.DataFrame)
+    return frame.join(accounts.select("account_id", "idx"), on="account_id")
 
 
 def _add_content_summary(accounts: pl.DataFrame, sample: pl.DataFrame) -> pl.DataFrame:

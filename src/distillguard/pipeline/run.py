@@ -77,7 +77,9 @@ def run_detect(
                 raise InputError(
                     "no valid requests in the input", source=", ".join(map(str, inputs))
                 )
-            detections = detect(conform(requests), config, until=until, progress=progress)
+            detections = detect(
+                conform(requests), config, until=until, progress=progress, engine=eng
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     ingest_summary = asdict(stats)

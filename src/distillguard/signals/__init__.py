@@ -3,6 +3,8 @@ fingerprints, language), vectorised over Arrow batches.
 
 ``compute_request_signals(table)`` runs every signal in ``REQUEST_SIGNALS`` and returns one
 feature table; ``summarise_by_account(features, account_ids)`` rolls it up per account.
+:mod:`distillguard.signals.shards` computes the same table shard by shard and merges it (the
+route a distributed engine runs on its executors).
 """
 
 from distillguard.signals.base import RequestSignal

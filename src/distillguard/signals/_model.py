@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 from scipy import sparse
-from sklearn.linear_model import SGDClassifier
 
 from distillguard.signals._text import training_matrix
 
@@ -45,6 +44,8 @@ def fit(
 ) -> LinearTextModel:
     """Fit a logistic-loss linear model (one-vs-rest, averaged SGD, seeded: deterministic and a
     second or two) on the classifier features of ``texts``."""
+    from sklearn.linear_model import SGDClassifier  # ~4 s to import: only when training
+
     x = training_matrix(pa.array(texts, pa.string()))
     cue = np.zeros((len(texts), 0)) if cues is None else cues
     xa = sparse.hstack([x, sparse.csr_matrix(cue)]).tocsr()

@@ -181,26 +181,49 @@ class Sketch:
 
     def template_ids(self) -> np.ndarray:
         """Template id per skeleton: the smallest skeleton (as int64) of its group."""
-        n = len(self.skeletons)
-        if n == 0:
+        if len(self.skeletons) == 0:
             return np.zeros(0, np.int64)
-        lens = np.diff(self.offsets)
-        rows = np.repeat(np.arange(n), lens)
-        bucket = (self.flat >> np.uint64(56 - DF_BITS)).astype(np.int64)  # flat has 56 bits
-        df = np.bincount(bucket, minlength=1 << DF_BITS)  # collisions only over-count
-        keep = df[bucket] >= MIN_DF
-        kept_counts = np.bincount(rows[keep], minlength=n)
-        labels = np.arange(n)
-        eligible = np.flatnonzero(kept_counts >= MIN_SHINGLES)
-        if len(eligible) > 1:
-            sel = keep & (kept_counts[rows] >= MIN_SHINGLES)
-            member = np.full(n, -1, dtype=np.int64)
-            member[eligible] = np.arange(len(eligible))
-            digests = minhash(self.flat[sel], member[rows[sel]], len(eligible))
-            labels = _lsh_components(digests, eligible, n)
-        root_min = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(root_min, labels, self.skeletons.view(np.int64))
-        return root_min[labels]
+        df = np.bincount(df_buckets(self.flat), minlength=1 << DF_BITS)
+        eligible, digests = wrapper_digests(self.flat, self.offsets, df >= MIN_DF)
+        return group_ids(self.skeletons, eligible, digests)
+
+
+def df_buckets(flat: np.ndarray) -> np.ndarray:
+    """Document-frequency bucket (top :data:`DF_BITS` of the 56-bit shingle hash) per shingle.
+    Collisions only over-count."""
+    return (flat >> np.uint64(56 - DF_BITS)).astype(np.int64)
+
+
+def wrapper_digests(
+    flat: np.ndarray, offsets: np.ndarray, wrapper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash digests of the texts (flat shingles + offsets) that keep at least
+    :data:`MIN_SHINGLES` wrapper shingles (``wrapper[bucket]`` true: the bucket's document
+    frequency reached :data:`MIN_DF`). Returns the positions of those texts and their digests
+    ``(NUM_PERM, m)``. Each text's digest depends only on its own shingles and ``wrapper``, so
+    shards can compute theirs separately."""
+    n = len(offsets) - 1
+    rows = np.repeat(np.arange(n), np.diff(offsets))
+    keep = wrapper[df_buckets(flat)]
+    kept_counts = np.bincount(rows[keep], minlength=n)
+    eligible = np.flatnonzero(kept_counts >= MIN_SHINGLES)
+    sel = keep & (kept_counts[rows] >= MIN_SHINGLES)
+    member = np.full(n, -1, dtype=np.int64)
+    member[eligible] = np.arange(len(eligible))
+    return eligible, minhash(flat[sel], member[rows[sel]], len(eligible))
+
+
+def group_ids(skeletons: np.ndarray, eligible: np.ndarray, digests: np.ndarray) -> np.ndarray:
+    """Template id per skeleton (``skeletons`` sorted, unique): LSH components over the
+    ``eligible`` skeletons' digests (see :func:`wrapper_digests`), each group named by its
+    smallest skeleton (as int64); the others are their own group."""
+    n = len(skeletons)
+    labels = np.arange(n)
+    if len(eligible) > 1:
+        labels = _lsh_components(digests, eligible, n)
+    root_min = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(root_min, labels, skeletons.view(np.int64))
+    return root_min[labels]
 
 
 @dataclass
@@ -306,6 +329,24 @@ def _lsh_components(digests: np.ndarray, eligible: np.ndarray, n: int) -> np.nda
     graph = sparse.coo_matrix((np.ones(len(a)), (a, c)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     return np.asarray(labels, dtype=np.int64)
+
+
+def row_sketches(table: pa.Table) -> pa.Table:
+    """Per row: ``skeleton`` (uint64) and the sampled wrapper-candidate ``shingles``
+    (list<uint64>) of the prompt, null where the prompt is null. Row-local: the shard-side half
+    of :class:`SkeletonSignal` (the template id needs every shard, see
+    :func:`group_ids`)."""
+    distinct, idx = distinct_prompts(table)
+    skel, flat, offsets = sketch_parts(distinct)
+    shingles = pa.ListArray.from_arrays(
+        pa.array(offsets.astype(np.int32), pa.int32()), pa.array(flat, pa.uint64())
+    )
+    return pa.table(
+        {
+            "skeleton": expand(pa.array(skel, pa.uint64()), idx),
+            "shingles": expand(shingles, idx),
+        }
+    )
 
 
 class SkeletonSignal(RequestSignal):
