@@ -31,6 +31,7 @@ from distillguard.campaigns.cluster import (
 from distillguard.campaigns.model import AccountVerdict, Campaign, Detections
 from distillguard.campaigns.score import CommunityScore, score_community
 from distillguard.linkage import LinkContext, build_linkers, link_accounts
+from distillguard.pipeline.sample import evenly_spaced_sample
 from distillguard.signals import compute_request_signals
 
 Progress = Callable[[str], None]
@@ -162,13 +163,7 @@ def _sample_signals(t: ir.Table, accounts: pl.DataFrame, per_account: int) -> pl
     Every ``ceil(n / per_account)``-th request in time order: spread over the account's whole
     activity, deterministic, and the same rows on every engine (no engine-specific hashing).
     """
-    w = ibis.window(group_by=t.account_id, order_by=[t.timestamp, t.request_id])
-    ranked = t.select(*SAMPLE_COLUMNS).mutate(
-        _r=ibis.row_number().over(w), _n=ibis._.request_id.count().over(group_by="account_id")
-    )
-    step = ((ranked._n + per_account - 1) // per_account).cast("int64")
-    picked = ranked.filter(ranked._r % step == 0).drop("_r", "_n")
-    table = picked.to_pyarrow()
+    table = evenly_spaced_sample(t, per_account, SAMPLE_COLUMNS)
     feats = compute_request_signals(table)
     frame = pl.from_arrow(feats)
     base = pl.from_arrow(table.select(["request_id", "account_id", "timestamp", "model"]))
