@@ -112,11 +112,7 @@ def find_communities(
     if strong.is_empty():
         return labels
     strong = strong.sort(["a", "b"])  # Leiden's result depends on edge order
-    # Pairs as tuples of Python ints: igraph reads those several times faster than numpy rows
-    # or nested lists.
-    pairs = list(zip(strong["a"].to_list(), strong["b"].to_list(), strict=True))
-    graph = ig.Graph(n=n_accounts, edges=pairs, directed=False)
-    del pairs
+    graph = _graph(n_accounts, strong["a"].to_numpy(), strong["b"].to_numpy())
     part = leidenalg.find_partition(
         graph,
         leidenalg.RBConfigurationVertexPartition,
@@ -135,6 +131,20 @@ def find_communities(
     labels[keep] = rank[membership[keep]]
     _, labels[keep] = np.unique(labels[keep], return_inverse=True)
     return labels
+
+
+def _graph(n: int, a: np.ndarray, b: np.ndarray, chunk: int = 1_000_000) -> ig.Graph:
+    """Undirected graph on ``n`` vertices with edges ``(a[k], b[k])`` in that order.
+
+    igraph reads edges as Python pairs; tuples of ints are several times faster to read than
+    numpy rows or nested lists, and adding them a chunk at a time bounds the Python objects
+    alive at once (millions of edges would otherwise cost gigabytes of tuples).
+    """
+    graph = ig.Graph(n=n, directed=False)
+    for lo in range(0, len(a), chunk):
+        hi = lo + chunk
+        graph.add_edges(list(zip(a[lo:hi].tolist(), b[lo:hi].tolist(), strict=True)))
+    return graph
 
 
 def attach_periphery(
