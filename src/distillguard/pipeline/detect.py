@@ -109,6 +109,8 @@ def detect(
     edges = link_accounts(ctx, build_linkers(cfg.linkage))
     lap("linkage")
     fused = fuse_edges(edges, cfg.cluster.reliability)
+    edge_counts = {str(k): int(v) for k, v in edges.group_by("family").len().iter_rows()}
+    del edges  # millions of rows at scale; only the fused pairs are needed from here on
     org_ids = accounts["org_id"].to_numpy()
     weighted = clustering_weights(fused, org_ids, harvest, cfg.cluster)
     communities = find_communities(weighted, accounts.height, cfg.cluster)
@@ -129,7 +131,7 @@ def detect(
         "exchanges": int(accounts["n"].sum()),
         "flagged_accounts": sum(v.flagged for v in verdicts),
         "campaigns": len(campaigns),
-        "edges": {str(k): int(v) for k, v in edges.group_by("family").len().iter_rows()},
+        "edges": edge_counts,
         "timings": timings,
     }
     return Detections(accounts=verdicts, campaigns=campaigns, summary=summary)
