@@ -50,28 +50,54 @@ class ClusterConfig:
 
 
 def fuse_edges(edges: pl.DataFrame, reliability: dict[str, float]) -> pl.DataFrame:
-    """One row per account pair: ``a, b, fused`` and one weight column per family (0 if absent)."""
+    """One row per account pair: ``a, b, fused`` and one weight column per family (0 if absent).
+
+    Works on sorted integer keys in NumPy rather than grouping and pivoting the edge table: at
+    10 M requests there are millions of edges and the group-by/pivot route held several gigabytes
+    of intermediates. A family's weight for a pair is its strongest edge; families fuse in
+    name order.
+    """
     families = sorted(reliability)
+    empty = pl.DataFrame(
+        schema={"a": pl.Int64, "b": pl.Int64, "fused": pl.Float64}
+        | {f: pl.Float64 for f in families}
+    )
     if edges.is_empty():
-        return pl.DataFrame(
-            schema={"a": pl.Int64, "b": pl.Int64, "fused": pl.Float64}
-            | {f: pl.Float64 for f in families}
-        )
-    rel = pl.DataFrame({"family": list(reliability), "c": list(reliability.values())})
-    per = (
-        edges.join(rel, on="family", how="inner")
-        .group_by(["a", "b", "family"])
-        .agg(pl.col("weight").max(), pl.col("c").first())
+        return empty
+    code = edges["family"].replace_strict(
+        families, list(range(len(families))), default=None, return_dtype=pl.Int16
     )
-    fused = per.group_by(["a", "b"]).agg(
-        (1.0 - (1.0 - pl.col("c") * pl.col("weight")).product()).alias("fused")
+    known = code.is_not_null()
+    fam = code.filter(known).to_numpy().astype(np.int64)
+    if len(fam) == 0:
+        return empty
+    a = edges["a"].filter(known).to_numpy()
+    b = edges["b"].filter(known).to_numpy()
+    weight = edges["weight"].filter(known).to_numpy().astype(np.float64)
+    span = int(b.max()) + 1
+    pair = a.astype(np.int64) * span + b
+    del a, b
+    order = np.lexsort((fam, pair))
+    pair, fam, weight = pair[order], fam[order], weight[order]
+    del order
+    # Strongest edge per (pair, family), then one row per pair with a column per family.
+    starts = np.flatnonzero(
+        np.concatenate(([True], (pair[1:] != pair[:-1]) | (fam[1:] != fam[:-1])))
     )
-    wide = per.pivot(on="family", index=["a", "b"], values="weight")
-    for f in families:
-        if f not in wide.columns:
-            wide = wide.with_columns(pl.lit(0.0).alias(f))
-    wide = wide.with_columns([pl.col(f).fill_null(0.0) for f in families])
-    return fused.join(wide, on=["a", "b"]).select(["a", "b", "fused", *families]).sort(["a", "b"])
+    w_max = np.maximum.reduceat(weight, starts)
+    pair, fam = pair[starts], fam[starts]
+    del weight, starts
+    pairs, row = np.unique(pair, return_inverse=True)
+    wide = np.zeros((len(pairs), len(families)), dtype=np.float64)
+    wide[row, fam] = w_max
+    del pair, fam, w_max, row
+    keep = np.ones(len(pairs), dtype=np.float64)
+    for k, f in enumerate(families):
+        keep *= 1.0 - reliability[f] * wide[:, k]
+    return pl.DataFrame(
+        {"a": pairs // span, "b": pairs % span, "fused": 1.0 - keep}
+        | {f: wide[:, k] for k, f in enumerate(families)}
+    )
 
 
 def clustering_weights(
