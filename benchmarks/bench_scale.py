@@ -125,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         log = generate(args.preset, size, args.dir)
         r = measure(log, args.engine, args.dir)
         results.append(r)
+        print(
+            f"  {int(r['rows']):,} rows: detect {r['wall']:.1f}s, "
+            f"peak RSS {r['rss'] / GIB:.2f} GiB, "
+            f"floor {r['floor']:.1f}s, ÷ floor {r['ratio']:.1f}, CPU {r['cpu']:.0f}s "
+            f"(floor CPU {r['floor_cpu']:.1f}s)",
+            flush=True,
+        )
         stages = {k[2:]: round(v, 1) for k, v in r.items() if k.startswith("t_")}
         print(f"  {int(r['rows']):,} rows: stages {json.dumps(stages)}", flush=True)
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
