@@ -12,8 +12,10 @@ runs). Then, each in its own child process (peak RSS from ``os.wait4``):
   and the detection stages come from its ``summary.json``.
 
 Printed per size: ingest rows/s, detect wall time (end to end, Parquet in, files out) and rows/s,
-peak RSS, detect ÷ floor; then how 1 M -> largest scales against linear. Targets (2-core machine):
-10 M in <= 5 min, peak RSS <= 6 GiB, detect ÷ floor <= 10, within 1.3x of linear. Asserts nothing.
+peak RSS, detect ÷ floor, CPU seconds (user + system: less sensitive than wall time to other
+load on the machine) of detect and of the floor; then how 1 M -> largest scales against linear.
+Targets (2-core machine): 10 M in <= 5 min, peak RSS <= 6 GiB, detect ÷ floor <= 10, within
+1.3x of linear. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ GIB = 1024**3
 
 @dataclass
 class Child:
-    """One child process: wall seconds, peak resident set (bytes), exit code."""
+    """One child process: wall seconds, peak resident set (bytes), exit code, CPU seconds."""
 
     seconds: float
     peak_rss: int
     returncode: int
+    cpu: float = 0.0
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
@@ -48,7 +51,8 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Child(seconds, usage.ru_maxrss * 1024, proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Child(seconds, usage.ru_maxrss * 1024, proc.returncode, cpu)
 
 
 def generate(preset: str, rows: int, root: Path) -> Path:
@@ -97,6 +101,8 @@ def measure(log: Path, engine: str, scratch: Path) -> dict[str, float]:
         "detect_stages": sum(float(v) for k, v in timings.items() if k not in ("ingest", "total")),
         "rows_s": rows / det.seconds,
         "rss": det.peak_rss,
+        "cpu": det.cpu,
+        "floor_cpu": floor.cpu,
         "floor": floor.seconds,
         "ratio": det.seconds / floor.seconds,
         "flagged": summary.get("flagged_accounts", 0),
@@ -119,20 +125,31 @@ def main(argv: list[str] | None = None) -> int:
         log = generate(args.preset, size, args.dir)
         r = measure(log, args.engine, args.dir)
         results.append(r)
+        print(
+            f"  {int(r['rows']):,} rows: detect {r['wall']:.1f}s, "
+            f"peak RSS {r['rss'] / GIB:.2f} GiB, "
+            f"floor {r['floor']:.1f}s, ÷ floor {r['ratio']:.1f}, CPU {r['cpu']:.0f}s "
+            f"(floor CPU {r['floor_cpu']:.1f}s)",
+            flush=True,
+        )
         stages = {k[2:]: round(v, 1) for k, v in r.items() if k.startswith("t_")}
         print(f"  {int(r['rows']):,} rows: stages {json.dumps(stages)}", flush=True)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"  load average after the run (1, 5, 15 min): {load}", flush=True)
 
     print(f"\nengine={args.engine} preset={args.preset} cpus={os.cpu_count()}")
     head = (
         f"{'rows':>11} {'ingest r/s':>11} {'detect s':>9} {'detect r/s':>11} "
-        f"{'peak RSS':>9} {'floor s':>8} {'÷ floor':>8} {'flagged':>8} {'camp.':>6}"
+        f"{'peak RSS':>9} {'floor s':>8} {'÷ floor':>8} {'flagged':>8} {'camp.':>6} "
+        f"{'CPU s':>7} {'floor CPU':>9}"
     )
     print(head)
     for r in results:
         print(
             f"{int(r['rows']):>11,} {r['ingest_rows_s']:>11,.0f} {r['wall']:>9.1f} "
             f"{r['rows_s']:>11,.0f} {r['rss'] / GIB:>8.2f}G {r['floor']:>8.1f} "
-            f"{r['ratio']:>8.1f} {int(r['flagged']):>8} {int(r['campaigns']):>6}"
+            f"{r['ratio']:>8.1f} {int(r['flagged']):>8} {int(r['campaigns']):>6} "
+            f"{r['cpu']:>7.0f} {r['floor_cpu']:>9.1f}"
         )
     if len(results) > 1:
         a, b = results[0], results[-1]

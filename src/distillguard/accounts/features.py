@@ -24,11 +24,7 @@ def _share(cond: ir.BooleanValue) -> ir.FloatingScalar:
 
 def account_features(t: ir.Table) -> ir.Table:
     """One row per account with behaviour features. ``t`` must be :func:`conform`-ed."""
-    epoch = t.timestamp.epoch_seconds().cast("float64")
-    order = ibis.window(group_by=t.account_id, order_by=[t.timestamp, t.request_id])
     t = t.mutate(
-        _epoch=epoch,
-        _gap=epoch - epoch.lag().over(order),
         _hour=t.timestamp.hour(),
         _day=t.timestamp.date(),
         _first_turn=t.turn_index.fill_null(0) == 0,
@@ -70,9 +66,6 @@ def account_features(t: ir.Table) -> ir.Table:
         sys_prompt_share=_share(t.system_prompt.notnull()),
         prompt_len_mean=(t.prompt.length().cast("float64") + 1).log10().mean(),
         prompt_len_std=(t.prompt.length().cast("float64") + 1).log10().std(),
-        gap_mean=t._gap.mean(),
-        gap_std=t._gap.std(),
-        gap_median=t._gap.median(),
         n_ip=t.ip.nunique(),
         n_prefix=t.ip_prefix.nunique(),
         n_asn=t.asn.nunique(),
@@ -84,8 +77,25 @@ def account_features(t: ir.Table) -> ir.Table:
         error_share=_share(t.status.isin(["error", "refused"])),
         **hours,
     )
-    out = agg.left_join(conv, "account_id").drop("account_id_right")
+    out = agg.left_join(_gap_stats(t), "account_id").drop("account_id_right")
+    out = out.left_join(conv, "account_id").drop("account_id_right")
     return out.left_join(_model_pivot(t), "account_id").drop("account_id_right")
+
+
+def _gap_stats(t: ir.Table) -> ir.Table:
+    """Mean, standard deviation and median of each account's inter-arrival gaps (seconds).
+
+    The gaps are the differences of the account's sorted request times, so they do not depend on
+    how requests with equal timestamps are ordered: the window sorts only ``account_id`` and the
+    time, not whole request rows (a window carries every column it is given through its sort,
+    and sorting prompts is what made this the most memory-hungry query of detection).
+    """
+    s = t.select("account_id", _epoch=t.timestamp.epoch_seconds().cast("float64"))
+    order = ibis.window(group_by=s.account_id, order_by=s._epoch)
+    s = s.mutate(_gap=s._epoch - s._epoch.lag().over(order))
+    return s.group_by("account_id").aggregate(
+        gap_mean=s._gap.mean(), gap_std=s._gap.std(), gap_median=s._gap.median()
+    )
 
 
 def _model_pivot(t: ir.Table) -> ir.Table:

@@ -35,6 +35,7 @@ from distillguard.campaigns.model import AccountVerdict, Campaign, Detections
 from distillguard.campaigns.score import CommunityScore, score_community
 from distillguard.engine.base import Engine, in_process_signals
 from distillguard.linkage import LinkContext, build_linkers, link_accounts
+from distillguard.pipeline.sample import evenly_spaced_sample
 
 Progress = Callable[[str], None]
 
@@ -122,6 +123,8 @@ def detect(
     edges = link_accounts(ctx, build_linkers(cfg.linkage))
     lap("linkage")
     fused = fuse_edges(edges, cfg.cluster.reliability)
+    edge_counts = {str(k): int(v) for k, v in edges.group_by("family").len().iter_rows()}
+    del edges  # millions of rows at scale; only the fused pairs are needed from here on
     org_ids = accounts["org_id"].to_numpy()
     weighted = clustering_weights(fused, org_ids, harvest, cfg.cluster)
     communities = find_communities(weighted, accounts.height, cfg.cluster)
@@ -155,7 +158,7 @@ def detect(
         "exchanges": int(accounts["n"].sum()),
         "flagged_accounts": sum(v.flagged for v in verdicts),
         "campaigns": len(campaigns),
-        "edges": {str(k): int(v) for k, v in edges.group_by("family").len().iter_rows()},
+        "edges": edge_counts,
         "timings": timings,
     }
     return Detections(accounts=verdicts, campaigns=campaigns, summary=summary)
@@ -194,16 +197,9 @@ def _sample_signals(
     activity, deterministic, and the same rows on every engine (no engine-specific hashing).
     ``engine`` scores them where they live (default: in this process).
     """
-    w = ibis.window(group_by=t.account_id, order_by=[t.timestamp, t.request_id])
-    ranked = t.select(*SAMPLE_COLUMNS).mutate(
-        _r=ibis.row_number().over(w), _n=ibis._.request_id.count().over(group_by="account_id")
-    )
-    step = ((ranked._n + per_account - 1) // per_account).cast("int64")
-    picked = ranked.filter(ranked._r % step == 0).drop("_r", "_n")
+    picked = evenly_spaced_sample(t, per_account, SAMPLE_COLUMNS)
     run = engine.request_signals if engine is not None else in_process_signals
-    # A fixed row order: template ids and every pairing built on them must not depend on the
-    # order in which the engine happens to return rows.
-    frame = pl.from_arrow(run(picked.order_by("request_id"), ("account_id", "timestamp", "model")))
+    frame = pl.from_arrow(run(picked, ("account_id", "timestamp", "model")))
     assert isinstance(frame, pl.DataFrame)
     return frame.join(accounts.select("account_id", "idx"), on="account_id")
 
