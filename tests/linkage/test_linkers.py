@@ -10,7 +10,7 @@ import polars as pl
 import pyarrow as pa
 
 from distillguard.engine.tables import conform
-from distillguard.linkage import LinkContext, SharedKeyLinker, SyncLinker
+from distillguard.linkage import LinkContext, SharedKeyLinker, SyncLinker, TemplateLinker
 from distillguard.linkage.base import pairs_within_groups
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -101,3 +101,22 @@ def test_common_values_carry_little_weight_with_idf() -> None:
     edges = SharedKeyLinker(family="client", columns=("user_agent", "tls_fingerprint"), idf=True)
     weights = edges.link(ctx)["weight"].to_numpy()
     assert len(weights) > 0 and weights.max() < 0.1
+
+
+def test_a_template_most_accounts_share_links_weakly() -> None:
+    # Three accounts share a rare wrapper; 300 accounts use one stock template.
+    rare = [(k, 7) for k in range(3)]
+    stock = [(k, 1) for k in range(3, 303)]
+    sample = pl.DataFrame(
+        {
+            "idx": [k for k, _ in rare + stock for _ in range(4)],
+            "template_id": [t for _, t in rare + stock for _ in range(4)],
+        }
+    )
+    accounts = pl.DataFrame({"account_id": [f"a{k}" for k in range(303)], "idx": range(303)})
+    ctx = LinkContext(requests=None, accounts=accounts, sample=sample)  # type: ignore[arg-type]
+    edges = TemplateLinker(idf=True).link(ctx)
+    rare_w = edges.filter(pl.col("b") < 3)["weight"].to_numpy()
+    stock_w = edges.filter(pl.col("a") >= 3)["weight"].to_numpy()
+    assert len(rare_w) == 3 and len(stock_w) > 0
+    assert rare_w.min() > 3 * stock_w.max()

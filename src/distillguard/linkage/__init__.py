@@ -44,7 +44,9 @@ DEFAULT_LINKAGE: list[dict[str, Any]] = [
         "idf": True,
     },
     {"linker": "shared_key", "family": "email", "columns": ["email_domain"], "idf": True},
-    {"linker": "template"},
+    # A template most accounts share (a stock wrapper, or one grown by chaining at scale) is not
+    # evidence of one operator: weigh shared templates by how few accounts use them.
+    {"linker": "template", "idf": True},
     {"linker": "sync"},
     {"linker": "twin"},
 ]

@@ -26,6 +26,7 @@ class TemplateLinker(Linker):
 
     family: str = "template"
     fanout: int = 12
+    idf: bool = False
 
     def link(self, ctx: LinkContext) -> pl.DataFrame:
         s = ctx.sample
@@ -45,7 +46,7 @@ class TemplateLinker(Linker):
             shares,
             self.family,
             population=ctx.n_accounts,
-            idf=False,
+            idf=self.idf,
             fanout=self.fanout,
             seed=ctx.seed,
         )
