@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals import corpora
-from distillguard.signals._model import LinearTextModel, fit
+from distillguard.signals._model import LinearTextModel, fit, stored
 from distillguard.signals._scoring import decisions
 from distillguard.signals._text import distinct_prompts
 from distillguard.signals.base import RequestSignal
@@ -103,7 +103,12 @@ def labelled_corpus() -> tuple[tuple[str, str], ...]:
 
 @cache
 def model() -> LinearTextModel:
-    """The capability model, trained once per process on the non-held-out examples."""
+    """The capability model, trained on the non-held-out examples once per version (see
+    :func:`~distillguard.signals._model.stored`)."""
+    return stored("capability", lambda: [_train()])[0]
+
+
+def _train() -> LinearTextModel:
     per_class: dict[str, int] = {}
     texts: list[str] = []
     labels: list[str] = []

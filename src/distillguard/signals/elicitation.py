@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals import corpora
-from distillguard.signals._model import LinearTextModel, fit
+from distillguard.signals._model import LinearTextModel, fit, stored
 from distillguard.signals._scoring import decisions
 from distillguard.signals._text import distinct_prompts, expand, tail_window
 from distillguard.signals.base import RequestSignal
@@ -130,7 +130,13 @@ def corpus_negatives(seed: int = 0) -> list[str]:
 
 @cache
 def models() -> tuple[LinearTextModel, LinearTextModel]:
-    """(elicitation, trace_reconstruction) models, trained once per process."""
+    """(elicitation, trace_reconstruction) models, trained once per version (see
+    :func:`~distillguard.signals._model.stored`)."""
+    e, t = stored("elicitation", _train)
+    return e, t
+
+
+def _train() -> list[LinearTextModel]:
     payloads = corpora.gsm8k()[:GSM8K_TRAIN] or [("What is 12 * 7?", "12 * 7 = 84\n#### 84")]
     texts, elicit, trace = build_examples(corpora.package_data("elicitation_train.jsonl"), payloads)
     neg = corpus_negatives()
@@ -140,7 +146,7 @@ def models() -> tuple[LinearTextModel, LinearTextModel]:
     cues = answer_cue(pa.array(texts, pa.string()))
     e = fit(texts, [str(v) for v in elicit], cues, alpha=ALPHA)
     t = fit(texts, [str(v) for v in trace], cues, alpha=ALPHA)
-    return e, t
+    return [e, t]
 
 
 class ElicitationSignal(RequestSignal):
