@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from distillguard.engine.base import Engine
 from distillguard.errors import ConfigError, InputError
-from distillguard.ingest.base import quarantine_table
+from distillguard.ingest.base import quarantine_table, sql_type
 from distillguard.ingest.privacy import ip_prefix
 from distillguard.ingest.store import QuarantineWriter
 from distillguard.schema import REQUEST_SCHEMA, STATUS_VALUES
@@ -98,14 +98,7 @@ def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) 
     return session
 
 
-def _sql_type(t: pa.DataType) -> str:
-    if pa.types.is_timestamp(t):
-        return "timestamp"
-    if pa.types.is_integer(t):
-        return "bigint"
-    if pa.types.is_floating(t):
-        return "double"
-    return "string"
+SPARK_TYPES = ("timestamp", "bigint", "double", "string")
 
 
 def _typed_columns(present: set[str]) -> tuple[dict[str, Column], Column]:
@@ -120,7 +113,7 @@ def _typed_columns(present: set[str]) -> tuple[dict[str, Column], Column]:
     late: list[tuple[Column, str]] = []
     for f in REQUEST_SCHEMA:
         raw = F.col(f"`{f.name}`") if f.name in present else F.lit(None)
-        kind = _sql_type(f.type)
+        kind = sql_type(f.type, SPARK_TYPES)
         col = raw.cast(kind)
         if kind == "string" and not f.nullable:
             blank = (F.length(col) <= _BLANK_MAX) & (F.trim(col) == "")

@@ -72,14 +72,19 @@ def temp_name(prefix: str = "dg") -> str:
     return f"_{prefix}_{next(_counter)}"
 
 
-def _sql_type(t: pa.DataType) -> str:
+DUCKDB_TYPES = ("TIMESTAMPTZ", "BIGINT", "DOUBLE", "VARCHAR")
+
+
+def sql_type(t: pa.DataType, names: tuple[str, str, str, str] = DUCKDB_TYPES) -> str:
+    """The SQL type a schema field is cast to: ``names`` gives a dialect's words for
+    (timestamp, integer, float, string)."""
     if pa.types.is_timestamp(t):
-        return "TIMESTAMPTZ"
+        return names[0]
     if pa.types.is_integer(t):
-        return "BIGINT"
+        return names[1]
     if pa.types.is_floating(t):
-        return "DOUBLE"
-    return "VARCHAR"
+        return names[2]
+    return names[3]
 
 
 def validate_sql(
@@ -107,7 +112,7 @@ def validate_sql(
     for f in REQUEST_SCHEMA:
         expr = exprs.get(f.name, "NULL")
         inner.append(f'{expr} AS "r_{f.name}"')
-        sql_t = _sql_type(f.type)
+        sql_t = sql_type(f.type)
         raw = f'"r_{f.name}"'
         if sql_t == "VARCHAR":
             cast = f"CAST({raw} AS VARCHAR)"
@@ -126,10 +131,10 @@ def validate_sql(
         if not f.nullable
     )
     for f in REQUEST_SCHEMA:
-        if _sql_type(f.type) == "VARCHAR" and f.nullable:
+        if sql_type(f.type) == "VARCHAR" and f.nullable:
             continue
         kind = "bad_timestamp" if pa.types.is_timestamp(f.type) else "bad_type"
-        if _sql_type(f.type) == "VARCHAR":
+        if sql_type(f.type) == "VARCHAR":
             kind = "missing"
         reasons.append(
             f'WHEN "{f.name}" IS NULL AND "r_{f.name}" IS NOT NULL THEN \'{kind}:{f.name}\''

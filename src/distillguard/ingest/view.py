@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from distillguard.errors import ConfigError, InputError
 from distillguard.ingest.adapters import resolve_sources
-from distillguard.ingest.base import _sql_type, temp_name, validate_sql
+from distillguard.ingest.base import sql_type, temp_name, validate_sql
 from distillguard.ingest.privacy import _IPV4, TEXT_FIELDS, Privacy, ip_prefix
 from distillguard.ingest.sqlmacros import install_macros
 from distillguard.ingest.store import _IDENT, IngestStats, load_requests
@@ -230,7 +230,7 @@ def drop_view(con: duckdb.DuckDBPyConnection, view: str) -> None:
 
 
 def _view_column(name: str, typ: pa.DataType, present: bool, privacy: Privacy) -> str:
-    sql_t = _sql_type(typ)
+    sql_t = sql_type(typ)
     if not present or (privacy.drop_text and name in TEXT_FIELDS):
         return f"CAST(NULL AS {sql_t}) AS {_q(name)}"
     col = f"t.{_q(name)}"
