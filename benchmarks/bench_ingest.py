@@ -263,6 +263,23 @@ def report(fmt: str, what: str, r: dict[str, float], target: str = "") -> None:
     )
 
 
+def measure(
+    results: dict[str, object],
+    key: str,
+    mode: str,
+    path: Path,
+    ws: Path,
+    label: tuple[str, str],
+    note: str = "",
+    fmt: str | None = None,
+) -> dict[str, float]:
+    """Run one child measurement, record its rows/s under ``key`` and print its line."""
+    r = run_child(mode, path, ws, fmt=fmt)
+    results[key] = round(r["rows"] / r["seconds"])
+    report(*label, r, note)
+    return r
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -287,42 +304,56 @@ def main() -> None:
     results["parquet_open_scan_rows_per_s"] = round(r["rows"] / r["seconds"])
     report("parquet", "open+scan", r, f" [open {r['open_s']} s, scan {r['scan_s']} s]")
     if not args.no_read:
-        r = run_child("read", pqf, ws)
-        results["parquet_read_rows_per_s"] = round(r["rows"] / r["seconds"])
-        report("parquet", "read+validate", r)
-    r = run_child("stored", pqf, ws)
-    results["parquet_stored_rows_per_s"] = round(r["rows"] / r["seconds"])
-    report("parquet", "stored", r, "  target >= 200,000 rows/s")
+        measure(results, "parquet_read_rows_per_s", "read", pqf, ws, ("parquet", "read+validate"))
+    measure(
+        results,
+        "parquet_stored_rows_per_s",
+        "stored",
+        pqf,
+        ws,
+        ("parquet", "stored"),
+        "  target >= 200,000 rows/s",
+    )
 
     gz = d / f"rows_{args.rows}.jsonl.gz"
     if not gz.exists():
         write_json(args.rows, gz, "jsonl")
     if not args.no_read:
-        r = run_child("read", gz, ws)
-        results["jsonl_gz_read_rows_per_s"] = round(r["rows"] / r["seconds"])
-        report("jsonl.gz", "read+validate", r)
-    r = run_child("stored", gz, ws)
-    results["jsonl_gz_stored_rows_per_s"] = round(r["rows"] / r["seconds"])
-    report("jsonl.gz", "stored", r, "  target >= 50,000 rows/s")
+        measure(results, "jsonl_gz_read_rows_per_s", "read", gz, ws, ("jsonl.gz", "read+validate"))
+    measure(
+        results,
+        "jsonl_gz_stored_rows_per_s",
+        "stored",
+        gz,
+        ws,
+        ("jsonl.gz", "stored"),
+        "  target >= 50,000 rows/s",
+    )
 
     if args.nested_rows:
         for kind in ("openai", "litellm", "otel"):
             f = d / f"{kind}_{args.nested_rows}.jsonl.gz"
             if not f.exists():
                 write_json(args.nested_rows, f, kind)
-            r = run_child("stored", f, ws, fmt=kind)
-            results[f"{kind}_stored_rows_per_s"] = round(r["rows"] / r["seconds"])
-            report(kind, "stored", r)
+            measure(
+                results, f"{kind}_stored_rows_per_s", "stored", f, ws, (kind, "stored"), fmt=kind
+            )
 
     if args.rss_rows:
         big = d / f"rows_{args.rss_rows}.parquet"
         if not big.exists():
             write_parquet(args.rss_rows, big)
         for kind in ("open", "stored"):
-            r = run_child(kind, big, d / "ws_rss")
+            r = measure(
+                results,
+                f"{kind}_{args.rss_rows}_rows_per_s",
+                kind,
+                big,
+                d / "ws_rss",
+                ("parquet", kind),
+                "  peak RSS target < 2 GiB",
+            )
             results[f"{kind}_{args.rss_rows}_peak_rss_gib"] = r["peak_rss_gib"]
-            results[f"{kind}_{args.rss_rows}_rows_per_s"] = round(r["rows"] / r["seconds"])
-            report("parquet", kind, r, "  peak RSS target < 2 GiB")
     print(json.dumps(results))
 
 
