@@ -7,7 +7,6 @@ import polars as pl
 
 from distillguard.accounts.score import org_excess
 from distillguard.campaigns.cluster import (
-    DEFAULT_RELIABILITY,
     ClusterConfig,
     attach_periphery,
     clustering_weights,
@@ -15,6 +14,10 @@ from distillguard.campaigns.cluster import (
     merge_lookalikes,
 )
 from distillguard.campaigns.score import score_community
+from distillguard.linkage import build_linkers, reliability
+
+# The families' reliabilities as the default linkers declare them.
+DEFAULT_RELIABILITY = reliability(build_linkers())
 
 
 def _edges(rows: list[tuple[int, int, str, float]]) -> pl.DataFrame:

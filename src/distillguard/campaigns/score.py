@@ -23,18 +23,8 @@ import polars as pl
 
 from distillguard.accounts.score import HARVEST_INDICATORS, combine
 from distillguard.campaigns.model import Finding
+from distillguard.linkage.registry import family_description
 
-FAMILY_TEXT: dict[str, str] = {
-    "payment": "share payment instruments",
-    "template": "build prompts from the same templates",
-    "sync": "are active in the same minutes (synchronised)",
-    "dense": "form a dense block of networks or templates and hours (D-Cube)",
-    "twin": "have near-identical usage profiles (one workload sharded)",
-    "network": "send from the same networks (/24 or /48)",
-    "signup": "signed up in the same hour",
-    "client": "use the same uncommon client build (user agent + TLS fingerprint)",
-    "email": "share an uncommon e-mail domain",
-}
 SINGLE_ORG_SHARE = 0.8
 OUTLIER_EXCESS = 0.2  # the margin over a reference at which a behaviour level is reported
 SINGLE_ORG_FACTOR = 0.3
@@ -85,7 +75,7 @@ def score_community(
                 signal=f"linkage.{family}",
                 strength=coverage * mean_w,
                 description=(
-                    f"{len(linked)} of {n} accounts {FAMILY_TEXT.get(family, family)} "
+                    f"{len(linked)} of {n} accounts {family_description(family)} "
                     f"(mean link strength {mean_w:.2f})"
                 ),
                 account_ids=tuple(account_ids[linked][:50].tolist()),

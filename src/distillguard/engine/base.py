@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from distillguard.ingest import IngestStats, Privacy
-from distillguard.signals import FEATURE_COLUMNS, compute_request_signals
+from distillguard.signals.stage import in_process_signals
 
 
 @dataclass
@@ -79,12 +79,4 @@ class Engine(ABC):
         return f"{type(self).__name__}({self.settings!r})"
 
 
-def in_process_signals(sample: ir.Table, keep: Sequence[str] = ()) -> pa.Table:
-    """:meth:`Engine.request_signals` in this process: fetch the sample (prompts included) and
-    run :func:`distillguard.signals.compute_request_signals` on it."""
-    table = sample.to_pyarrow()
-    feats = compute_request_signals(table)
-    cols = {"request_id": feats.column("request_id")}
-    cols.update({name: table.column(name) for name in keep})
-    cols.update({name: feats.column(name) for name in FEATURE_COLUMNS[1:]})
-    return pa.table(cols)
+__all__ = ["Engine", "EngineSettings", "in_process_signals"]

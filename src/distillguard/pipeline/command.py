@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: $DISTILLGUARD_HASH_KEY)",
     )
     parser.add_argument("--config", type=Path, default=None, help="JSON file of DetectConfig")
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        help="an earlier run's campaigns.json (or its --out directory): campaign ids carry over "
+        "to the campaigns holding most of the same accounts",
+    )
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
@@ -45,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from distillguard.ingest import Privacy
-    from distillguard.pipeline.config import load_config
+    from distillguard.pipeline.config import DetectConfig, load_config, load_previous_campaigns
     from distillguard.pipeline.run import run_detect
 
     until = None
@@ -56,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--until is not an RFC 3339 timestamp: {args.until!r}") from exc
     key = args.hash_key or os.environ.get("DISTILLGUARD_HASH_KEY")
     privacy = Privacy(hash_key=key.encode(), drop_text=False) if key else None
+    config = load_config(args.config) if args.config else DetectConfig()
+    if args.previous is not None:
+        config = replace(config, previous_campaigns=load_previous_campaigns(args.previous))
     detections = run_detect(
         args.inputs,
         args.out,
@@ -63,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         fmt=args.fmt,
         privacy=privacy,
-        config=load_config(args.config) if args.config else None,
+        config=config,
         report=not args.no_report,
         engine=args.engine,
         spark_master=args.spark_master,

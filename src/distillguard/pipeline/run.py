@@ -48,6 +48,7 @@ def run_detect(
     to ``out_dir/quarantine.jsonl`` and counted.
     """
     progress: Progress = (lambda _m: None) if quiet else _stderr
+    config = (config or DetectConfig()).check()  # a bad config fails before any data is read
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

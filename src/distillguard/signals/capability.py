@@ -125,7 +125,11 @@ class CapabilitySignal(RequestSignal):
     """``capability`` (one of :data:`CAPABILITIES`) and ``capability_conf`` (its probability)."""
 
     name: ClassVar[str] = "capability"
-    columns: ClassVar[tuple[str, ...]] = ("capability", "capability_conf")
+    description: ClassVar[str] = "what the request asks the model to do (one capability per prompt)"
+    outputs: ClassVar[dict[str, pa.DataType]] = {
+        "capability": pa.string(),
+        "capability_conf": pa.float32(),
+    }
 
     def probabilities(self, distinct: pa.Array) -> np.ndarray:
         """Class probabilities ``(n, len(CAPABILITIES))`` for distinct prompts."""

@@ -154,7 +154,11 @@ class ElicitationSignal(RequestSignal):
     reasoning behind a supplied answer), probabilities in [0, 1]."""
 
     name: ClassVar[str] = "elicitation"
-    columns: ClassVar[tuple[str, ...]] = ("elicitation", "trace_reconstruction")
+    description: ClassVar[str] = "asks for visible reasoning, or for the reasoning behind an answer"
+    outputs: ClassVar[dict[str, pa.DataType]] = {
+        "elicitation": pa.float32(),
+        "trace_reconstruction": pa.float32(),
+    }
 
     def scores(self, distinct: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Scores for distinct prompts."""
