@@ -808,7 +808,13 @@ def review_queue(
         rest = members[free[members] & (near_labels[members] < 0)]
         near_labels[rest] = k
     for members, r in score_communities(near_labels, accounts, levels, weighted, cfg, slack=1.0):
-        groups.append(("near_miss", r.score, members, _group_reasons(r), None))
+        why = (
+            f"{len(members)} linked accounts scored {r.score:.2f}, under their threshold "
+            f"{flag_threshold(len(members), cfg):.2f} (harvest {r.harvesting:.2f}, "
+            f"coordination {r.coordination:.2f})",
+            *_group_reasons(r, 3),
+        )
+        groups.append(("near_miss", r.score, members, why, None))
         seen[members] = True
     if communities is not None and profiles is not None and campaigns:
         candidate = np.where(free & ~seen, communities, -1)
