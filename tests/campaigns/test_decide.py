@@ -87,9 +87,7 @@ def test_too_few_campaign_users_is_not_blockable_and_lists_are_paged_with_totals
 
 def test_no_campaign_no_indicators() -> None:
     ids = np.array(BENIGN, dtype=object)
-    assert indicator_prevalence(
-        _log(), ids, np.full(len(ids), -1), {}, pl.DataFrame()
-    ) == ({}, {})
+    assert indicator_prevalence(_log(), ids, np.full(len(ids), -1), {}, pl.DataFrame()) == ({}, {})
 
 
 def _accounts(n: int) -> pl.DataFrame:
