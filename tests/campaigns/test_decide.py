@@ -167,3 +167,22 @@ def test_a_score_comes_with_the_precision_measured_at_it() -> None:
     assert at["bin"] == [0.6, 0.7]
     assert 0.0 <= at["precision"] <= 1.0 and at["accounts"] > 0
     assert "seed" in at["measured_on"]
+
+
+def test_without_near_misses_the_queue_holds_the_top_accounts_only() -> None:
+    n = 8
+    levels = {"trace_share": np.linspace(0.0, 0.9, n)}
+    queue = review_queue(
+        _accounts(n),
+        levels,
+        pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64}),
+        DetectConfig(),
+        flagged=np.zeros(n, dtype=bool),
+        scores=0.45 * levels["trace_share"],
+        findings=FindingsConfig(review_max_accounts=3, review_top_accounts=1),
+    )
+    assert [(r.kind, r.accounts) for r in queue] == [
+        ("account", ("a007",)),
+        ("account", ("a006",)),
+        ("account", ("a005",)),
+    ]
