@@ -28,7 +28,7 @@ from distillguard.campaigns.cluster import (
     merge_lookalikes,
 )
 
-__all__ = ["AccountGraph", "Scorer", "build_graph", "campaign_groups"]
+__all__ = ["AccountGraph", "CampaignGroups", "Scorer", "build_graph", "campaign_groups"]
 
 Scorer = Callable[[np.ndarray, float], Sequence[tuple[np.ndarray, Any]]]
 """``(labels, slack) -> [(members, result), ...]``: the communities of ``labels`` that score
@@ -44,6 +44,19 @@ class AccountGraph:
     weighted: pl.DataFrame
     edge_counts: dict[str, int]
     n_accounts: int
+
+
+@dataclass
+class CampaignGroups:
+    """What the clustering stage hands the decision stage: ``labels`` (group per account, ``-1``
+    for none); the first-pass ``communities``; the ``near`` misses (member index arrays of
+    communities within the slack of their threshold, not flagged); the standardised behaviour
+    ``profiles`` (one row per account) the lookalike merge compared."""
+
+    labels: np.ndarray
+    communities: np.ndarray
+    near: list[np.ndarray]
+    profiles: np.ndarray
 
 
 def build_graph(edges: pl.DataFrame, accounts: pl.DataFrame, config: ClusterConfig) -> AccountGraph:
@@ -68,7 +81,7 @@ def campaign_groups(
     small_campaign: int,
     lookalike_slack: float,
     lookalike_difference: float,
-) -> np.ndarray:
+) -> CampaignGroups:
     """Group label per account (``-1``: in no group); the decision stage scores the groups.
 
     1. Leiden communities; those scoring at least ``threshold(size)`` are flagged, those within
@@ -100,7 +113,7 @@ def campaign_groups(
         max_difference=lookalike_difference,
         quantile=config.lookalike_quantile,
     )
-    return attach_periphery(
+    labels = attach_periphery(
         weighted,
         merged,
         alpha=config.attach_alpha,
@@ -110,3 +123,4 @@ def campaign_groups(
         harvest=accounts["harvest"].to_numpy(),
         harvest_quantile=config.attach_harvest_quantile,
     )
+    return CampaignGroups(labels=labels, communities=communities, near=near, profiles=profiles)

@@ -27,6 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keyed-hash IPs, e-mail domains and payment fingerprints "
         "(default: $DISTILLGUARD_HASH_KEY)",
     )
+    parser.add_argument(
+        "--drop-text",
+        action="store_true",
+        help="do not store or publish prompt, response and system_prompt text (no excerpts)",
+    )
     parser.add_argument("--config", type=Path, default=None, help="JSON file of DetectConfig")
     parser.add_argument(
         "--previous",
@@ -63,7 +68,12 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise ConfigError(f"--until is not an RFC 3339 timestamp: {args.until!r}") from exc
     key = args.hash_key or os.environ.get("DISTILLGUARD_HASH_KEY")
-    privacy = Privacy(hash_key=key.encode(), drop_text=False) if key else None
+    drop_text = bool(getattr(args, "drop_text", False))
+    privacy = (
+        Privacy(hash_key=key.encode() if key else None, drop_text=drop_text)
+        if key or drop_text
+        else None
+    )
     config = load_config(args.config) if args.config else DetectConfig()
     if args.previous is not None:
         config = replace(config, previous_campaigns=load_previous_campaigns(args.previous))
