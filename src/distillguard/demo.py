@@ -14,9 +14,14 @@ HELP = "simulate -> detect -> report, end to end"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from distillguard.simulate.presets import PRESETS
+
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
     parser.add_argument(
-        "--preset", default="benchmark", help="simulator preset (default: benchmark)"
+        "--preset",
+        choices=sorted(PRESETS),
+        default="benchmark",
+        help="simulator preset (default: benchmark)",
     )
     parser.add_argument("--scale", type=float, default=0.5, help="preset scale (default: 0.5)")
     parser.add_argument("--seed", type=int, default=7)

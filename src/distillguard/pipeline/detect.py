@@ -35,6 +35,7 @@ from distillguard.campaigns.model import AccountVerdict, Campaign, Detections
 from distillguard.campaigns.score import CommunityScore, score_community
 from distillguard.engine.base import Engine, in_process_signals
 from distillguard.linkage import LinkContext, build_linkers, link_accounts
+from distillguard.pipeline.progress import stage_done
 from distillguard.pipeline.sample import evenly_spaced_sample
 
 Progress = Callable[[str], None]
@@ -100,7 +101,7 @@ def detect(
         now = time.perf_counter()
         timings[name] = round(now - clock, 3)
         clock = now
-        progress(f"{name}: {timings[name]:.1f}s")
+        stage_done(progress, name, timings[name])
 
     t = requests
     if until is not None:
