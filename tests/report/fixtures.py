@@ -283,7 +283,8 @@ def write_v1(out: Path) -> None:
                 "description": "2 accounts share one card & one <subnet>",
                 "account_ids": ["u1", "u2"],
                 "details": {"accounts": 2},
-            }
+            },
+            {"signal": "behaviour.max_tokens", "strength": 0.5, "description": "big budgets"},
         ],
         "timeline": [["2026-02-01", 30], ["2026-02-02", 12]],
     }

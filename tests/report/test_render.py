@@ -195,6 +195,9 @@ def test_v1_detections_still_render(tmp_path: Path) -> None:
     assert "2 accounts share one card & one <subnet>" in text
     assert "1.00" in text  # strength clipped to [0, 1]
     assert "2026-02-01 00:00 UTC" in text
+    # A finding that names no accounts shows "not recorded", never a misleading 0.
+    evidence = {e.signal: e.accounts for e in load_report_data(tmp_path).campaigns[0].evidence}
+    assert evidence == {"shared_payment": 2, "behaviour.max_tokens": None}
     # Flagged accounts outside campaigns are listed when there are some.
     assert "lone" in _section(html, "loose")
 

@@ -198,7 +198,7 @@ def lanes_svg(
             )
         parts.append(
             f'<text x="{left - 6}" y="{y + lane_h - 4}" text-anchor="end" class="legend">'
-            f"{escape(_clip(label, 30))}</text>"
+            f"{escape(_clip(label, 28))}</text>"
         )
         for day, n in sorted(counts.items()):
             d = parse_day(day)

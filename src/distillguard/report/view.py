@@ -23,7 +23,7 @@ TOP_ACCOUNTS = 200
 """Flagged accounts outside any campaign listed in the report (the CSV has all of them)."""
 CAMPAIGN_ACCOUNTS = 100
 """Accounts listed per campaign (highest score first)."""
-INDICATOR_VALUES = 25
+INDICATOR_VALUES = 15
 """Indicator values listed per kind and per section (blockable / context) of a campaign."""
 SAMPLE_IDS = 10
 """Account ids shown per evidence line or review item (the JSON has the full lists)."""
@@ -78,7 +78,7 @@ class EvidenceRow:
     signal: str
     strength: float
     description: str
-    accounts: int
+    accounts: int | None  # None: the producer recorded neither a count nor ids
     accounts_complete: bool
     sample_accounts: list[str]
     sample_requests: list[str]
@@ -482,7 +482,9 @@ def _campaign_view(
     rows, assessed, hidden = _indicator_rows(c.get("indicators"), n_accounts)
     blockable = [r for r in rows if r.blockable]
     context = [r for r in rows if not r.blockable]
-    hidden += max(len(blockable) - INDICATOR_VALUES, 0) + max(len(context) - INDICATOR_VALUES, 0)
+    blockable, cut_b = _top_per_kind(blockable, INDICATOR_VALUES)
+    context, cut_c = _top_per_kind(context, INDICATOR_VALUES)
+    hidden += cut_b + cut_c
     totals = c.get("indicator_totals")
     evidence = [_evidence_row(f) for f in c.get("evidence") or [] if isinstance(f, dict)]
     evidence.sort(key=lambda e: (-e.strength, e.signal))
@@ -509,8 +511,8 @@ def _campaign_view(
         capability_svg=Markup(svg.share_bar_svg(capabilities)),
         capabilities=sorted(capabilities.items(), key=lambda kv: -kv[1]),
         models=models,
-        blockable=blockable[:INDICATOR_VALUES],
-        context=context[:INDICATOR_VALUES],
+        blockable=blockable,
+        context=context,
         indicators_assessed=assessed,
         indicators_hidden=hidden,
         indicators_truncated=bool(c.get("indicators_truncated"))
@@ -596,7 +598,9 @@ def _indicator_rows(raw: Any, n_accounts: int) -> tuple[list[IndicatorRow], bool
                     example=str(example),
                 )
             )
-        rows.sort(key=lambda r: (r.kind, -(r.in_campaign or 0), r.value))
+        rows.sort(
+            key=lambda r: (_KIND_ORDER.get(r.kind, 99), r.kind, -(r.in_campaign or 0), r.value)
+        )
         return rows, assessed, 0
     hidden = 0
     if not isinstance(raw, dict):
@@ -625,7 +629,8 @@ def _evidence_row(f: Mapping[str, Any]) -> EvidenceRow:
     account_ids = [str(a) for a in f.get("account_ids") or []]
     details = f.get("details") if isinstance(f.get("details"), dict) else {}
     n = _first_int(f.get("account_count"), (details or {}).get("accounts"))
-    n = max(n if n is not None else 0, len(account_ids))
+    if n is not None or account_ids:
+        n = max(n or 0, len(account_ids))
     complete = f.get("account_ids_complete")
     observed = f.get("observed")
     return EvidenceRow(
@@ -633,7 +638,9 @@ def _evidence_row(f: Mapping[str, Any]) -> EvidenceRow:
         strength=min(max(_float(f.get("strength")), 0.0), 1.0),
         description=str(f.get("text") or f.get("description") or ""),
         accounts=n,
-        accounts_complete=bool(complete) if isinstance(complete, bool) else len(account_ids) >= n,
+        accounts_complete=bool(complete)
+        if isinstance(complete, bool)
+        else len(account_ids) >= (n or 0),
         sample_accounts=account_ids[:SAMPLE_IDS],
         sample_requests=[str(r) for r in (f.get("request_ids") or [])[:5]],
         excerpts=[_excerpt(x) for x in (f.get("excerpts") or [])[:3] if _excerpt(x)],
@@ -641,6 +648,20 @@ def _evidence_row(f: Mapping[str, Any]) -> EvidenceRow:
         if isinstance(observed, dict)
         else [],
     )
+
+
+_KIND_ORDER = {label: i for i, label in enumerate(dict.fromkeys(INDICATOR_LABELS.values()))}
+
+
+def _top_per_kind(rows: list[IndicatorRow], n: int) -> tuple[list[IndicatorRow], int]:
+    """The first ``n`` rows of each kind (rows come grouped by kind, most shared first)."""
+    seen: dict[str, int] = {}
+    kept = []
+    for r in rows:
+        seen[r.kind] = seen.get(r.kind, 0) + 1
+        if seen[r.kind] <= n:
+            kept.append(r)
+    return kept, len(rows) - len(kept)
 
 
 def _ratio(part: int | None, whole: int | None) -> float | None:
