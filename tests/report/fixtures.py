@@ -114,7 +114,14 @@ def write_v2(out: Path, *, hostile: bool = False) -> dict[str, Any]:
                     "account_ids_complete": True,
                     "request_ids": ["req-000010"],
                     "excerpts": [excerpt],
-                    "observed": {"level": 0.72, "population_level": 0.31},
+                    "observed": {
+                        "level": 0.72,
+                        "population_level": 0.31,
+                        "requests_per_account_day": {
+                            "campaign_median": 37.4,
+                            "population_median": 12,
+                        },
+                    },
                 },
             ],
             "timeline": [

@@ -125,7 +125,26 @@ def test_evidence_shows_true_counts_request_ids_excerpts_and_units(v2_dir: Path)
     assert "accounts (10 of 118)" in text
     assert "example requests: req-000001, req-000002" in text
     assert "level 0.72 · population level 0.31" in text
+    assert "requests per account day campaign median 37.4, population median 12" in text
     assert "Solve step by step and show all reasoning" in text
+
+
+def test_long_indicator_lists_are_cut_per_kind_and_say_the_true_total(tmp_path: Path) -> None:
+    doc = write_v2(tmp_path)
+    subnets = [
+        {"kind": "ip_prefix", "value": f"10.0.{i}.0/24", "accounts_in_campaign": 100 - i,
+         "accounts_in_log": 100 - i, "blockable": True}
+        for i in range(40)
+    ]  # fmt: skip
+    doc["campaigns"][0]["indicators"] += subnets
+    (tmp_path / "campaigns.json").write_text(json.dumps(doc))
+    c1 = load_report_data(tmp_path).campaigns[0]
+    assert c1.blockable_total == 42
+    shown = [i.value for i in c1.blockable if i.kind == "IP subnet"]
+    assert shown == [f"10.0.{i}.0/24" for i in range(15)]  # most shared first
+    assert {i.kind for i in c1.blockable} == {"IP subnet", "ASN", "client (TLS) fingerprint"}
+    text = _section(render_report(tmp_path).read_text(), "c1")
+    assert "Safe to block (42; 17 shown, all in campaigns.json)" in text
 
 
 def test_review_queue_lists_near_misses_lookalikes_and_accounts(v2_dir: Path) -> None:

@@ -117,6 +117,8 @@ class CampaignView:
     models: list[tuple[str, int, float, str]]
     blockable: list[IndicatorRow]
     context: list[IndicatorRow]
+    blockable_total: int
+    context_total: int
     indicators_assessed: bool
     indicators_hidden: int
     indicators_truncated: bool
@@ -340,7 +342,7 @@ def _actions(
             f"{v.exchanges:,} exchanges{share}, score {v.score:.2f}"
         )
         if v.indicators_assessed:
-            text += f"; {len(v.blockable)} indicator(s) safe to block"
+            text += f"; {v.blockable_total} indicator(s) safe to block"
         out.append(ActionLine(v.action or "investigate", v.anchor, text))
     if len(ordered) > 5:
         out.append(
@@ -350,7 +352,7 @@ def _actions(
         n_acc = sum(r.account_count for r in groups + singles)
         out.append(
             ActionLine(
-                "review",
+                "next",
                 "#review",
                 f"Then work through the review queue: {len(groups)} group(s) and "
                 f"{len(singles)} single account(s), {n_acc:,} accounts the threshold did not flag.",
@@ -482,6 +484,7 @@ def _campaign_view(
     rows, assessed, hidden = _indicator_rows(c.get("indicators"), n_accounts)
     blockable = [r for r in rows if r.blockable]
     context = [r for r in rows if not r.blockable]
+    blockable_total, context_total = len(blockable), len(context)
     blockable, cut_b = _top_per_kind(blockable, INDICATOR_VALUES)
     context, cut_c = _top_per_kind(context, INDICATOR_VALUES)
     hidden += cut_b + cut_c
@@ -513,6 +516,8 @@ def _campaign_view(
         models=models,
         blockable=blockable,
         context=context,
+        blockable_total=blockable_total,
+        context_total=context_total,
         indicators_assessed=assessed,
         indicators_hidden=hidden,
         indicators_truncated=bool(c.get("indicators_truncated"))
@@ -644,9 +649,7 @@ def _evidence_row(f: Mapping[str, Any]) -> EvidenceRow:
         sample_accounts=account_ids[:SAMPLE_IDS],
         sample_requests=[str(r) for r in (f.get("request_ids") or [])[:5]],
         excerpts=[_excerpt(x) for x in (f.get("excerpts") or [])[:3] if _excerpt(x)],
-        observed=[(str(k).replace("_", " "), show(v)) for k, v in observed.items()]
-        if isinstance(observed, dict)
-        else [],
+        observed=_observed(observed),
     )
 
 
@@ -673,6 +676,21 @@ def _value(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return "" if v is None else str(v)
+
+
+def _observed(observed: Any) -> list[tuple[str, str]]:
+    """``observed`` as (label, value) pairs; a nested object (campaign vs population figures)
+    becomes one pair, ``campaign median 37.4, population median 12``."""
+    if not isinstance(observed, dict):
+        return []
+    out = []
+    for k, v in observed.items():
+        if isinstance(v, dict):
+            value = ", ".join(f"{str(k2).replace('_', ' ')} {show(v2)}" for k2, v2 in v.items())
+        else:
+            value = show(v)
+        out.append((str(k).replace("_", " "), value))
+    return out
 
 
 def _excerpt(x: Any) -> str:
