@@ -103,6 +103,7 @@ def write_v2(out: Path, *, hostile: bool = False) -> dict[str, Any]:
                     "account_ids": big[:100],
                     "account_ids_complete": False,
                     "request_ids": ["req-000001", "req-000002"],
+                    "excerpts": [excerpt],
                     "observed": {"accounts_linked": 118, "coverage": 0.9833},
                 },
                 {

@@ -121,6 +121,9 @@ def test_evidence_shows_true_counts_request_ids_excerpts_and_units(v2_dir: Path)
     assert pay.signal == "linkage.shared_payment"
     assert pay.accounts == 118 and len(pay.sample_accounts) == 10 and not pay.accounts_complete
     assert pay.sample_requests == ["req-000001", "req-000002"]
+    # The same example backs both findings: shown inline under the first one only.
+    behaviour = data.campaigns[0].evidence[1]
+    assert pay.inline_excerpt == behaviour.excerpts[0] and behaviour.inline_excerpt == ""
     text = _section(render_report(v2_dir).read_text(), "c1")
     assert "accounts (10 of 118)" in text
     assert "example requests: req-000001, req-000002" in text

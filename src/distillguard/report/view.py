@@ -82,8 +82,9 @@ class EvidenceRow:
     accounts_complete: bool
     sample_accounts: list[str]
     sample_requests: list[str]
-    excerpts: list[str]
+    excerpts: list[str]  # the first is shown inline unless an earlier finding showed it
     observed: list[tuple[str, str]]
+    inline_excerpt: str = ""
 
 
 @dataclass
@@ -491,6 +492,10 @@ def _campaign_view(
     totals = c.get("indicator_totals")
     evidence = [_evidence_row(f) for f in c.get("evidence") or [] if isinstance(f, dict)]
     evidence.sort(key=lambda e: (-e.strength, e.signal))
+    shown: set[str] = set()
+    for e in evidence:  # the same example request often backs several findings: show it once
+        e.inline_excerpt = next((x for x in e.excerpts if x not in shown), "")
+        shown.add(e.inline_excerpt)
     parts = c.get("score_parts")
     return CampaignView(
         anchor=f"c{i + 1}",
@@ -805,7 +810,9 @@ def show(v: Any) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, float):
-        return f"{v:,.3f}".rstrip("0").rstrip(".")
+        digits = 0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 3  # 6,036 tokens, 37.4/day, 0.027
+        text = f"{v:,.{digits}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     if isinstance(v, dict | list):
         text = json.dumps(v, default=str)
         return text if len(text) <= 300 else text[:299] + "…"
