@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from distillguard.evaluate import check_bar, evaluate
     from distillguard.evaluate.text import format_evaluation
+    from distillguard.pipeline.progress import make_progress
     from distillguard.pipeline.run import run_detect
     from distillguard.simulate import simulate
 
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"1/3 simulating preset {args.preset!r} (seed {args.seed}) -> {sim_dir}", flush=True)
     simulate(args.preset, scale=args.scale, seed=args.seed, out=sim_dir)
     print(f"2/3 detecting -> {det_dir}", flush=True)
-    run_detect([sim_dir / "requests"], det_dir, quiet=False)
+    with make_progress(quiet=False) as progress:
+        run_detect([sim_dir / "requests"], det_dir, progress=progress)
     print("3/3 scoring against the simulator's labels", flush=True)
     result = evaluate(sim_dir, det_dir)
     print(format_evaluation(result, check_bar(result)))
