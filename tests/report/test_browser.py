@@ -68,10 +68,10 @@ def _open(browser: Any, html: Path, name: str) -> Iterator[Visit]:
     page.on("request", lambda r: visit.requests.append(r.url))
     page.goto(html.resolve().as_uri())
     page.wait_for_load_state("load")
-    yield visit
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-top.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{name}-top.png"))  # what an analyst sees first
+    yield visit
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # after the test's clicks
     page.close()
 
 

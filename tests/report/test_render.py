@@ -11,7 +11,7 @@ import pytest
 
 from distillguard.errors import InputError
 from distillguard.report import load_report_data, render_report
-from distillguard.report.view import when
+from distillguard.report.view import score_meaning, when
 from tests.report.fixtures import HOSTILE, write_v1, write_v2
 
 
@@ -89,7 +89,10 @@ def test_campaign_shows_score_parts_threshold_action_and_calibration(v2_dir: Pat
     assert "harvest 0.88" in c1 and "coordination 0.95" in c1
     assert "Recommended action: block" in c1
     assert "120 accounts share 2 blockable indicators" in c1
-    assert "97% of the groups scored 0.80–1.00 were real campaigns (31 groups)" in c1
+    assert (
+        "Calibration (on benchmark seeds 0, 1, 2): 97% of the groups scored 0.80–1.00 were real "
+        "campaigns (31 groups)"
+    ) in c1
     # A campaign without calibration says its score is not a probability.
     assert "Uncalibrated" in _section(html, "c2")
 
@@ -256,6 +259,14 @@ def test_missing_files_raise_input_error(tmp_path: Path) -> None:
     (tmp_path / "campaigns.json").write_text(json.dumps({"nope": []}))
     with pytest.raises(InputError, match="campaigns"):
         render_report(tmp_path)
+
+
+def test_calibration_per_account_bin_is_worded_in_accounts() -> None:
+    cal = {"bin": [0.6, 0.8], "precision": 0.991, "accounts": 1234, "measured_on": "seeds 0-4"}
+    assert score_meaning(cal, 0.7) == (
+        "Calibration (measured on seeds 0-4): 99% of the accounts in campaigns scored 0.60–0.80 "
+        "were attack accounts (1,234 accounts)."
+    )
 
 
 @pytest.mark.parametrize(

@@ -508,7 +508,7 @@ def _campaign_view(
         threshold=threshold,
         action=str(c["recommended_action"]) if c.get("recommended_action") else None,
         action_reasons=[str(r) for r in c.get("action_reasons") or []],
-        score_meaning=_score_meaning(c.get("calibration"), score),
+        score_meaning=score_meaning(c.get("calibration"), score),
         n_accounts=n_accounts,
         accounts=[_account_row(a, info) for a in ranked],
         exchanges=exchanges,
@@ -537,7 +537,7 @@ def _campaign_view(
     )
 
 
-def _score_meaning(calibration: Any, score: float) -> str:
+def score_meaning(calibration: Any, score: float) -> str:
     """One sentence on what the score means, from the producer's calibration when it has one."""
     if isinstance(calibration, str) and calibration:
         return calibration
@@ -547,23 +547,34 @@ def _score_meaning(calibration: Any, score: float) -> str:
                 return str(calibration[key])
         precision = _float_or_none(calibration.get("precision"))
         if precision is not None:
+            band_raw = calibration.get("bin")
             lo = calibration.get("score_from", calibration.get("score_min"))
             hi = calibration.get("score_to", calibration.get("score_max"))
+            if isinstance(band_raw, list) and len(band_raw) == 2:
+                lo, hi = band_raw
             band = (
                 f"scored {_float(lo):.2f}–{_float(hi):.2f}"
                 if lo is not None and hi is not None
                 else f"scored near {score:.2f}"
             )
+            where = "on the benchmark seeds"
+            seeds, measured = calibration.get("seeds"), calibration.get("measured_on")
+            if measured:
+                where = f"measured on {show(measured)}"
+            elif isinstance(seeds, list) and seeds:
+                where = f"on benchmark seeds {', '.join(str(s) for s in seeds)}"
             n = _first_int(
                 calibration.get("n"), calibration.get("campaigns"), calibration.get("support")
             )
-            seeds = calibration.get("seeds")
-            where = "on the benchmark seeds"
-            if isinstance(seeds, list) and seeds:
-                where = f"on benchmark seeds {', '.join(str(s) for s in seeds)}"
+            if n is None and _int_or_none(calibration.get("accounts")) is not None:
+                n_acc = _int(calibration.get("accounts"))
+                return (
+                    f"Calibration ({where}): {precision:.0%} of the accounts in campaigns {band} "
+                    f"were attack accounts ({n_acc:,} accounts)."
+                )
             sample = f" ({n:,} groups)" if n is not None else ""
             return (
-                f"Calibration: {where}, {precision:.0%} of the groups {band} were real "
+                f"Calibration ({where}): {precision:.0%} of the groups {band} were real "
                 f"campaigns{sample}."
             )
         return "Calibration: " + ", ".join(f"{k} {show(v)}" for k, v in calibration.items())
