@@ -203,8 +203,10 @@ def build_report_data(
     campaign_accounts: int = CAMPAIGN_ACCOUNTS,
 ) -> ReportData:
     """The view model of one detections directory (``accounts`` as read by ``read_accounts``)."""
-    run = doc.get("run") if isinstance(doc.get("run"), dict) else {}
-    assert isinstance(run, dict)
+    run: dict[str, Any] = {}
+    for src in (summary.get("run"), doc.get("run")):  # campaigns.json's wins
+        if isinstance(src, dict):
+            run.update(src)
     window = _window(run, summary)
     analysed = _first_int(
         run.get("exchanges_analysed"), summary.get("exchanges_analysed"), summary.get("exchanges")
@@ -766,6 +768,7 @@ _SHOWN_ELSEWHERE = {
     "until",
     "window",
     "models",
+    "run",
 }
 
 
