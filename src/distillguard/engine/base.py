@@ -8,7 +8,7 @@ then runs the same Ibis expressions on whatever backend the table is bound to.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +37,8 @@ class EngineSettings:
     memory_limit: str | None = "6GB"
     spark_master: str = "local[2]"
     spark_conf: dict[str, str] = field(default_factory=dict)
+    # Called after each batch an engine reads itself (progress bars); engines may ignore it.
+    on_rows: Callable[[IngestStats], None] | None = None
 
 
 class Engine(ABC):

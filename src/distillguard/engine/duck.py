@@ -36,6 +36,7 @@ class DuckDBEngine(Engine):
             fmt=s.fmt,
             privacy=s.privacy,
             quarantine_path=s.quarantine_path,
+            progress=s.on_rows,
         )
         return ibis.duckdb.from_connection(con).table("requests")
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -61,6 +61,7 @@ def open_requests(
     privacy: Privacy | None = None,
     quarantine_path: Path | None = None,
     view: str = "requests",
+    progress: Callable[[IngestStats], None] | None = None,
 ) -> IngestStats:
     """Make ``view`` on ``con`` hold the valid, deduplicated requests of ``sources``.
 
@@ -68,7 +69,8 @@ def open_requests(
     is applied in the view); anything else is loaded into a TEMP table ``view``. Invalid rows
     are written to ``quarantine_path`` (JSON Lines, appended; not written when None) and counted
     by reason in the returned stats, exactly as :func:`load_requests` does. ``rows_stored`` is
-    the number of rows ``view`` holds.
+    the number of rows ``view`` holds. ``progress`` is called with the stats as rows are read
+    (after each batch loaded, or once for a Parquet view).
     """
     t0 = time.perf_counter()
     if not _IDENT.match(view):
@@ -84,12 +86,15 @@ def open_requests(
             privacy=privacy,
             quarantine_path=quarantine_path,
             temp=True,
+            progress=progress,
         )
     try:
         stats = parquet_view(con, [p for p, _ in plan], view, privacy, quarantine_path)
     except duckdb.Error as exc:
         raise InputError(f"cannot read Parquet input: {str(exc).splitlines()[0]}") from exc
     stats.seconds = time.perf_counter() - t0
+    if progress is not None:
+        progress(stats)
     return stats
 
 

@@ -15,9 +15,20 @@ HELP = "find distillation campaigns in request logs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # The registries are the choices, so --help lists exactly what this build supports.
+    from distillguard.engine import ENGINES
+    from distillguard.ingest import ADAPTERS
+    from distillguard.pipeline.progress import MODES
+
     parser.add_argument("inputs", nargs="+", type=Path, help="log files or directories")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
-    parser.add_argument("--format", dest="fmt", default=None, help="override format detection")
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=list(ADAPTERS),
+        default=None,
+        help="input format (default: detected per file from its extension and first record)",
+    )
     parser.add_argument(
         "--until", default=None, help="ignore requests at or after this RFC 3339 instant"
     )
@@ -43,8 +54,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
+        "--progress",
+        choices=MODES,
+        default="auto",
+        help="progress on stderr: a bar with ETA (bar), one line per stage (lines), or a bar "
+        "only when stderr is a terminal (auto, the default)",
+    )
+    parser.add_argument(
         "--engine",
-        choices=("duckdb", "spark"),
+        choices=list(ENGINES),
         default="duckdb",
         help="where the analytics run: embedded DuckDB (default) or Apache Spark (Parquet input)",
     )
@@ -59,6 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from distillguard.ingest import Privacy
     from distillguard.pipeline.config import DetectConfig, load_config, load_previous_campaigns
+    from distillguard.pipeline.progress import make_progress
     from distillguard.pipeline.run import run_detect
 
     until = None
@@ -77,18 +96,20 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config) if args.config else DetectConfig()
     if args.previous is not None:
         config = replace(config, previous_campaigns=load_previous_campaigns(args.previous))
-    detections = run_detect(
-        args.inputs,
-        args.out,
-        until=until,
-        quiet=args.quiet,
-        fmt=args.fmt,
-        privacy=privacy,
-        config=config,
-        report=not args.no_report,
-        engine=args.engine,
-        spark_master=args.spark_master,
-    )
+    with make_progress(quiet=args.quiet, mode=args.progress) as progress:
+        detections = run_detect(
+            args.inputs,
+            args.out,
+            until=until,
+            quiet=args.quiet,
+            fmt=args.fmt,
+            privacy=privacy,
+            config=config,
+            report=not args.no_report,
+            engine=args.engine,
+            spark_master=args.spark_master,
+            progress=progress,
+        )
     s = detections.summary
     print(
         json.dumps(

@@ -25,6 +25,7 @@ from distillguard.campaigns.stage import build_graph, campaign_groups
 from distillguard.engine.base import Engine
 from distillguard.linkage import LinkContext, link_accounts
 from distillguard.pipeline.config import DetectConfig
+from distillguard.pipeline.progress import stage_done
 from distillguard.signals import sample_request_signals, sample_size, summarise_by_account
 
 Progress = Callable[[str], None]
@@ -58,7 +59,7 @@ def detect(
         now = time.perf_counter()
         timings[name] = round(now - clock, 3)
         clock = now
-        progress(f"{name}: {timings[name]:.1f}s")
+        stage_done(progress, name, timings[name])
 
     t = requests
     if until is not None:

@@ -22,6 +22,7 @@ from distillguard.engine.tables import conform
 from distillguard.errors import InputError
 from distillguard.ingest import Privacy
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
+from distillguard.pipeline.progress import ingest_starts, stage_done
 
 
 def _stderr(message: str) -> None:
@@ -42,6 +43,7 @@ def run_detect(
     engine: str = "duckdb",
     spark_master: str = "local[2]",
     spark_conf: dict[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> Detections:
     """Detect campaigns in request logs and write ``accounts.csv``, ``campaigns.json``,
     ``summary.json`` and ``report.html`` into ``out_dir``.
@@ -50,8 +52,12 @@ def run_detect(
     into a scratch database inside ``out_dir`` (removed afterwards); ``spark`` reads Parquet with
     Spark (``spark_master``, ``spark_conf``). Either way rows that break the schema are quarantined
     to ``out_dir/quarantine.jsonl`` and counted.
+
+    ``progress`` receives one line per finished stage (default: stderr unless ``quiet``); a
+    display from :func:`distillguard.pipeline.progress.make_progress` also draws bars with ETA.
     """
-    progress: Progress = (lambda _m: None) if quiet else _stderr
+    if progress is None:
+        progress = (lambda _m: None) if quiet else _stderr
     config = (config or DetectConfig()).check()  # a bad config fails before any data is read
     out_dir = Path(out_dir)
     try:
@@ -69,14 +75,18 @@ def run_detect(
         memory_limit=memory_limit,
         spark_master=spark_master,
         spark_conf=dict(spark_conf or {}),
+        on_rows=ingest_starts(progress, [Path(p) for p in inputs], fmt),
     )
     try:
         with make_engine(engine, settings) as eng:
             requests = eng.open([Path(p) for p in inputs])
             stats = eng.stats
-            progress(
+            stage_done(
+                progress,
+                "ingest",
+                stats.seconds,
                 f"ingest ({engine}): {stats.rows_stored:,} rows stored, "
-                f"{stats.rows_quarantined:,} quarantined in {stats.seconds:.1f}s"
+                f"{stats.rows_quarantined:,} quarantined in {stats.seconds:.1f}s",
             )
             if stats.rows_stored == 0:
                 raise InputError(
@@ -115,7 +125,9 @@ def run_detect(
     if report:
         from distillguard.report import render_report
 
+        t0 = time.perf_counter()
         render_report(out_dir)
+        stage_done(progress, "report", time.perf_counter() - t0)
     progress(f"wrote {out_dir} ({json.dumps(detections.summary['timings'])})")
     return detections
 
