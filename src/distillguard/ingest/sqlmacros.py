@@ -55,8 +55,9 @@ CREATE OR REPLACE TEMP MACRO dg_attr_value(a, key) AS
 # OTLP/JSON ``AnyValue`` -> plain JSON (``{"kvlistValue": ...}`` -> object, ``arrayValue`` -> array,
 # scalars -> JSON scalars), nested up to ANYVALUE_DEPTH levels (message lists need 4). DuckDB
 # macros cannot recurse, so each level is its own macro; parameter and lambda names differ per
-# level because macro arguments are substituted by name.
-ANYVALUE_DEPTH = 5
+# level because macro arguments are substituted by name. Each level applies the one below once,
+# to a lambda variable, so the expansion grows linearly with the depth.
+ANYVALUE_DEPTH = 8
 _ANYVALUE_BASE = """CREATE OR REPLACE TEMP MACRO dg_aj0(v0) AS CASE
     WHEN json_type(v0) IS DISTINCT FROM 'OBJECT' THEN v0
     WHEN json_type(json_extract(v0, '$.stringValue')) = 'VARCHAR' THEN to_json(v0->>'$.stringValue')
@@ -69,13 +70,16 @@ _ANYVALUE_BASE = """CREATE OR REPLACE TEMP MACRO dg_aj0(v0) AS CASE
     ELSE v0 END;
 """
 _ANYVALUE_LEVEL = """CREATE OR REPLACE TEMP MACRO dg_aj{n}(v{n}) AS CASE
-    WHEN json_type(json_extract(v{n}, '$.arrayValue')) = 'OBJECT' THEN to_json(list_transform(
-        coalesce(json_extract(v{n}, '$.arrayValue.values[*]'), []::JSON[]),
-        lambda x{n}: dg_aj{m}(x{n})))
-    WHEN json_type(json_extract(v{n}, '$.kvlistValue')) = 'OBJECT' THEN to_json(map_from_entries(
-        list_transform(coalesce(json_extract(v{n}, '$.kvlistValue.values[*]'), []::JSON[]),
-        lambda e{n}: struct_pack(key := e{n}->>'$.key',
-                                 value := dg_aj{m}(json_extract(e{n}, '$.value'))))))
+    WHEN json_type(json_extract(v{n}, '$.kvlistValue')) = 'OBJECT'
+        OR json_type(json_extract(v{n}, '$.arrayValue')) = 'OBJECT'
+    THEN list_transform([list_transform(
+        CASE WHEN json_type(json_extract(v{n}, '$.kvlistValue')) = 'OBJECT'
+             THEN json_extract(v{n}, '$.kvlistValue.values[*].value')
+             ELSE json_extract(v{n}, '$.arrayValue.values[*]') END,
+        lambda e{n}: dg_aj{m}(e{n}))],
+        lambda c{n}: CASE WHEN json_type(json_extract(v{n}, '$.kvlistValue')) = 'OBJECT'
+            THEN to_json(map(json_extract_string(v{n}, '$.kvlistValue.values[*].key'), c{n}))
+            ELSE to_json(c{n}) END)[1]
     ELSE dg_aj0(v{n}) END;
 """
 MACROS += _ANYVALUE_BASE + "".join(

@@ -17,6 +17,7 @@ from distillguard.engine import EngineSettings, make_engine
 from distillguard.engine.tables import conform
 from distillguard.errors import InputError
 from distillguard.ingest import Privacy
+from distillguard.pipeline.coverage import data_coverage
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
 
 
@@ -77,9 +78,9 @@ def run_detect(
                 raise InputError(
                     "no valid requests in the input", source=", ".join(map(str, inputs))
                 )
-            detections = detect(
-                conform(requests), config, until=until, progress=progress, engine=eng
-            )
+            conformed = conform(requests)
+            detections = detect(conformed, config, until=until, progress=progress, engine=eng)
+            coverage = data_coverage(conformed)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     ingest_summary = asdict(stats)
@@ -94,6 +95,7 @@ def run_detect(
         "quarantine_reasons": stats.reasons,
         "quarantine_file": stats.quarantine_file,
         **detections.summary,
+        **coverage.as_summary(),
         "until": until.isoformat() if until else None,
         "timings": {
             "ingest": round(stats.seconds, 3),
@@ -107,5 +109,9 @@ def run_detect(
         from distillguard.report import render_report
 
         render_report(out_dir)
+    for warning in coverage.warnings:
+        progress(f"warning: {warning['message']}")
+    if coverage.signals_without_data:
+        progress(f"no data for: {', '.join(coverage.signals_without_data)}")
     progress(f"wrote {out_dir} ({json.dumps(detections.summary['timings'])})")
     return detections

@@ -9,7 +9,7 @@ ids, model names and evidence text come from untrusted traffic.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,9 @@ class ReportData:
     flagged_total: int
     accounts_total: int
     top_accounts: int
+    # From summary.json: input problems a reader must see first, and evidence the log lacked.
+    warnings: list[str] = field(default_factory=list)
+    signals_without_data: list[str] = field(default_factory=list)
 
 
 def render_report(
@@ -141,6 +144,11 @@ def load_report_data(
     loose = flagged.filter(pl.col("campaign_id").is_null()).sort(
         ["score", "account_id"], descending=[True, False]
     )
+    warnings = [
+        str(w.get("message", w)) if isinstance(w, dict) else str(w)
+        for w in summary.pop("warnings", None) or []
+    ]
+    no_data = [str(x) for x in summary.pop("signals_without_data", None) or []]
     headline, quarantine, timings, rest = _summary_parts(
         summary, n_accounts=accounts.height, n_flagged=flagged.height, n_campaigns=len(views)
     )
@@ -162,6 +170,8 @@ def load_report_data(
         flagged_total=flagged.height,
         accounts_total=accounts.height,
         top_accounts=top_accounts,
+        warnings=warnings,
+        signals_without_data=no_data,
     )
 
 
