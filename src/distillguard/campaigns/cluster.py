@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from distillguard.accounts.profile import group_difference
+from distillguard.accounts.score import category_codes
 from distillguard.bounds import check_fields, knob
 from distillguard.errors import ConfigError
 
@@ -116,13 +117,15 @@ def fuse_edges(edges: pl.DataFrame, reliability: dict[str, float]) -> pl.DataFra
 
 
 def clustering_weights(
-    fused: pl.DataFrame, org_ids: np.ndarray, harvest: np.ndarray, config: ClusterConfig
+    fused: pl.DataFrame,
+    org_ids: np.ndarray | pl.Series,
+    harvest: np.ndarray,
+    config: ClusterConfig,
 ) -> pl.DataFrame:
     """Add ``same_org`` and the clustering ``weight`` (org discount and harvest scaling)."""
     a = fused["a"].to_numpy()
     b = fused["b"].to_numpy()
-    codes = pl.Series(org_ids, dtype=pl.String).cast(pl.Categorical).to_physical()
-    org = codes.cast(pl.Int64).fill_null(-1).to_numpy()
+    org = category_codes(org_ids)
     same_org = (org[a] >= 0) & (org[a] == org[b])
     w = fused["fused"].to_numpy() * np.sqrt(np.clip(harvest[a] * harvest[b], 0.0, 1.0))
     w = np.where(same_org, w * config.same_org_discount, w)

@@ -43,6 +43,9 @@ class Batch:
     rows: pa.Table
     quarantined: pa.Table
     rows_read: int
+    # Records of this file merged into rows read from another file (OTel log records joined to
+    # their spans): they make no row of their own, but the file was not empty.
+    merged: int = 0
 
 
 class Adapter(ABC):
@@ -62,6 +65,15 @@ class Adapter(ABC):
     @abstractmethod
     def read(self, path: Path, con: duckdb.DuckDBPyConnection) -> Iterator[Batch]:
         """Yield batches of canonical and quarantined rows; raise InputError if unreadable."""
+
+    def read_files(
+        self, paths: Sequence[Path], con: duckdb.DuckDBPyConnection
+    ) -> Iterator[tuple[Path, Batch]]:
+        """Every file of one run in this format, in order. Formats whose records span files
+        (OTel spans and the log records that carry their messages) override this."""
+        for path in paths:
+            for batch in self.read(path, con):
+                yield path, batch
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(batch_size={self.batch_size})"

@@ -68,13 +68,19 @@ def read_batches(
     own = con is None
     conn = duckdb.connect() if con is None else con
     try:
+        # Files are read grouped by format (first-seen order), each group in input order, so an
+        # adapter can join records across its files.
+        groups: dict[str, list[Path]] = {}
         for path, name in plan:
-            seen = 0
-            for batch in ADAPTERS[name](batch_size).read(path, conn):
-                seen += batch.rows.num_rows + batch.quarantined.num_rows
+            groups.setdefault(name, []).append(path)
+        for name, paths in groups.items():
+            seen = dict.fromkeys(paths, 0)
+            for path, batch in ADAPTERS[name](batch_size).read_files(paths, conn):
+                seen[path] += batch.rows.num_rows + batch.quarantined.num_rows + batch.merged
                 yield path, batch
-            if seen == 0:
-                raise InputError("contains no records", source=str(path))
+            for path, n in seen.items():
+                if n == 0:
+                    raise InputError("contains no records", source=str(path))
     finally:
         if own:
             conn.close()

@@ -21,6 +21,7 @@ from distillguard.engine import EngineSettings, make_engine
 from distillguard.engine.tables import conform
 from distillguard.errors import InputError
 from distillguard.ingest import Privacy
+from distillguard.pipeline.coverage import data_coverage
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
 from distillguard.pipeline.progress import ingest_starts, stage_done
 
@@ -92,9 +93,9 @@ def run_detect(
                 raise InputError(
                     "no valid requests in the input", source=", ".join(map(str, inputs))
                 )
-            detections = detect(
-                conform(requests), config, until=until, progress=progress, engine=eng
-            )
+            conformed = conform(requests)
+            detections = detect(conformed, config, until=until, progress=progress, engine=eng)
+            coverage = data_coverage(conformed)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     ingest_summary = asdict(stats)
@@ -109,6 +110,7 @@ def run_detect(
         "quarantine_reasons": stats.reasons,
         "quarantine_file": stats.quarantine_file,
         **detections.summary,
+        **coverage.as_summary(),
         "until": until.isoformat() if until else None,
         "timings": {
             "ingest": round(stats.seconds, 3),
@@ -128,6 +130,10 @@ def run_detect(
         t0 = time.perf_counter()
         render_report(out_dir)
         stage_done(progress, "report", time.perf_counter() - t0)
+    for warning in coverage.warnings:
+        progress(f"warning: {warning['message']}")
+    if coverage.signals_without_data:
+        progress(f"no data for: {', '.join(coverage.signals_without_data)}")
     progress(f"wrote {out_dir} ({json.dumps(detections.summary['timings'])})")
     return detections
 
