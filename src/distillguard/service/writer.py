@@ -11,11 +11,14 @@ counted as duplicates and not stored again.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import queue
 import threading
 import time
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from distillguard.ingest.base import temp_name
 from distillguard.ingest.jsonlines import JsonRecordsAdapter
 from distillguard.ingest.store import QuarantineWriter, ensure_table, prepare
 from distillguard.schema import STORED_SCHEMA
+from distillguard.service.fastpath import clean_rows
 
 TABLE = "requests"
 _ORD = "_dg_body_order"
@@ -79,29 +83,42 @@ class IngestWriter:
         ensure_table(self.con, TABLE)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         self.quarantine = QuarantineWriter(workspace.quarantine_dir / f"service-{stamp}.jsonl")
-        # A parse connection apart from the writer's: parsing a body needs no lock.
-        self._parse_local = threading.local()
+        # Parse connections apart from the writer's (parsing a body needs no lock), pooled:
+        # opening one costs more than parsing a small body.
+        self._parsers: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        self._all_parsers: list[duckdb.DuckDBPyConnection] = []
 
-    def _parser(self) -> duckdb.DuckDBPyConnection:
-        con: duckdb.DuckDBPyConnection | None = getattr(self._parse_local, "con", None)
-        if con is None:
+    @contextlib.contextmanager
+    def _parser(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        try:
+            con = self._parsers.get_nowait()
+        except queue.Empty:
             con = duckdb.connect()
             con.execute("SET threads = 1")
-            self._parse_local.con = con
-        return con
+            with self.lock:
+                self._all_parsers.append(con)
+        try:
+            yield con
+        finally:
+            self._parsers.put(con)
 
     def ingest(self, body: bytes, fmt: str, source: str) -> IngestResult:
         """Parse, validate, hash and store one body; return once the rows are committed."""
         t0 = time.perf_counter()
-        adapter = ADAPTERS[fmt]()
-        assert isinstance(adapter, JsonRecordsAdapter)
         goods: list[pa.Table] = []
         bads: list[pa.Table] = []
-        for batch in adapter.read_bytes(body, self._parser(), source):
-            if batch.rows.num_rows:
-                goods.append(batch.rows)
-            if batch.quarantined.num_rows:
-                bads.append(batch.quarantined)
+        with self._parser() as parser:
+            fast = clean_rows(body, parser) if fmt == "jsonl" else None
+            if fast is not None:
+                goods.append(fast)
+            else:
+                adapter = ADAPTERS[fmt]()
+                assert isinstance(adapter, JsonRecordsAdapter)
+                for batch in adapter.read_bytes(body, parser, source):
+                    if batch.rows.num_rows:
+                        goods.append(batch.rows)
+                    if batch.quarantined.num_rows:
+                        bads.append(batch.quarantined)
         result = IngestResult()
         if bads:
             bad = pa.concat_tables(bads)
@@ -160,6 +177,9 @@ class IngestWriter:
     def close(self) -> None:
         with self.lock:
             self.quarantine.close()
+            for con in self._all_parsers:
+                con.close()
+            self._all_parsers.clear()
             self.con.close()
 
     @property
