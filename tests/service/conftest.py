@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import json
 import shutil
 import socket
 from collections.abc import Iterator
@@ -82,3 +84,78 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def detected_client(workspace_copy: Path) -> Iterator[TestClient]:
     with TestClient(create_app(settings_for(workspace_copy))) as c:
         yield c
+
+
+class Receiver:
+    """A local webhook receiver: collects the JSON bodies POSTed to it."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.events: list[dict[str, Any]] = []
+        got = self.events
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                n = int(self.headers.get("content-length", 0))
+                got.append(json.loads(self.rfile.read(n)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(
+        self, predicate: Any, timeout: float = 20.0, count: int = 1
+    ) -> list[dict[str, Any]]:
+        """The events matching ``predicate`` once at least ``count`` arrived (or at timeout)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            hits = [e for e in self.events if predicate(e)]
+            if len(hits) >= count:
+                return hits
+            time.sleep(0.05)
+        return [e for e in self.events if predicate(e)]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@contextlib.contextmanager
+def serving(settings: ServiceSettings) -> Iterator[str]:
+    """A real uvicorn server for ``settings`` in a thread on a free loopback port; its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
