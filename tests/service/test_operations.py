@@ -58,7 +58,7 @@ def test_webhooks_fire_when_a_campaign_changes_decision(
 
 
 def test_a_dead_webhook_receiver_never_blocks_actions(workspace_copy: Path) -> None:
-    # 203.0.113.0/24 is TEST-NET-3: nothing answers there.
+    # Port 9 (discard) on loopback: nothing listens, every delivery fails.
     settings = settings_for(
         workspace_copy, webhooks=("http://127.0.0.1:9/none",), webhook_timeout=1.0
     )
