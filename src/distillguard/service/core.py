@@ -42,7 +42,9 @@ class Service:
         self.settings = settings
         self.metrics = ServiceMetrics()
         self.workspace = Workspace(settings.workspace, memory_limit=settings.memory_limit)
-        self.writer = IngestWriter(self.workspace, settings.privacy)
+        self.writer = IngestWriter(
+            self.workspace, settings.privacy, settings.checkpoint_threshold
+        )
         self.book = CampaignBook(self.writer)
         self.live = LiveAccounts()
         self.notifier = Notifier(settings.webhooks, settings.webhook_timeout, self.metrics)
