@@ -231,7 +231,8 @@ def time_to_detection(args: argparse.Namespace, log: Path, sim: Path, work: Path
                 truth.setdefault(r["campaign_id"], []).append(r["account_id"])
     server = Server(work / "ws-replay", detect_interval=args.detect_interval)
     first_seen: dict[str, float] = {}
-    decided: dict[str, float] = {}
+    decided: dict[str, float] = {}  # first throttle/block
+    flagged: dict[str, float] = {}  # first decision other than allow
     owner = {a: c for c, accs in truth.items() for a in accs}
     clock = {"log": 0.0}
     try:
@@ -246,6 +247,8 @@ def time_to_detection(args: argparse.Namespace, log: Path, sim: Path, work: Path
                             continue
                         for a in accs:
                             d = c.get(f"{server.url}/v1/accounts/{a}/decision").json()
+                            if d["decision"] != "allow":
+                                flagged.setdefault(cid, clock["log"])
                             if d["decision"] in ("throttle", "block"):
                                 decided[cid] = clock["log"]
                                 break
@@ -273,7 +276,10 @@ def time_to_detection(args: argparse.Namespace, log: Path, sim: Path, work: Path
     return {
         cid: {
             "first_exchange_log_hours": round(first_seen.get(cid, float("nan")) / 3600, 2),
-            "decided_after_log_hours": (
+            "flagged_after_log_hours": (
+                round((flagged[cid] - first_seen[cid]) / 3600, 2) if cid in flagged else None
+            ),
+            "throttle_or_block_after_log_hours": (
                 round((decided[cid] - first_seen[cid]) / 3600, 2) if cid in decided else None
             ),
         }

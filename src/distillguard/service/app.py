@@ -195,6 +195,21 @@ async def get_campaign(campaign_id: str, request: Request) -> dict[str, Any]:
     return doc
 
 
+@router.get("/v1/campaigns/{campaign_id}/examples", dependencies=[Depends(ANALYST)])
+async def get_examples(
+    campaign_id: str, request: Request, limit: int = 10, text_chars: int = 500
+) -> dict[str, Any]:
+    """Example exchanges of a campaign (text cut to ``text_chars``; 0 for none)."""
+    svc = service_of(request)
+    limit = max(1, min(limit, 100))
+    text_chars = max(0, min(text_chars, 5000))
+    try:
+        rows = await run_in_threadpool(svc.examples, campaign_id, limit, text_chars)
+    except KeyError:
+        raise HTTPException(404, f"no campaign {campaign_id}") from None
+    return {"campaign_id": campaign_id, "examples": rows}
+
+
 @router.post("/v1/campaigns/{campaign_id}/actions")
 async def post_action(
     campaign_id: str,
