@@ -26,6 +26,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -51,6 +52,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def fresh(path: Path) -> Path:
+    """An empty workspace directory (a rerun must not count the last run's rows as duplicates)."""
+    shutil.rmtree(path, ignore_errors=True)
+    return path
 
 
 def cpu_seconds(pid: int) -> float:
@@ -141,7 +148,7 @@ def throughput(args: argparse.Namespace, log: Path, work: Path) -> dict[str, Any
         rows += batch.num_rows
     prep = time.perf_counter() - t
     print(f"prepared {rows:,} exchanges in {len(bodies)} bodies ({prep:.1f}s)", flush=True)
-    server = Server(work / "ws-throughput", detect_interval=0)
+    server = Server(fresh(work / "ws-throughput"), detect_interval=0)
     try:
         poller = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
         idle_poller = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
@@ -229,7 +236,7 @@ def time_to_detection(args: argparse.Namespace, log: Path, sim: Path, work: Path
         for r in csv.DictReader(fh):
             if r["label"] == "attack" and r["campaign_id"]:
                 truth.setdefault(r["campaign_id"], []).append(r["account_id"])
-    server = Server(work / "ws-replay", detect_interval=args.detect_interval)
+    server = Server(fresh(work / "ws-replay"), detect_interval=args.detect_interval)
     first_seen: dict[str, float] = {}
     decided: dict[str, float] = {}  # first throttle/block
     flagged: dict[str, float] = {}  # first decision other than allow
