@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("distillguard.evaluate.command", "score detections against simulator labels"),
     "report": ("distillguard.report.command", "re-render report.html from a detections directory"),
     "demo": ("distillguard.demo", "simulate -> detect -> report, end to end"),
+    "serve": ("distillguard.service.command", "run the online service beside the gateway"),
+    "replay": ("distillguard.service.replay", "stream a request log into a running service"),
 }
 
 
