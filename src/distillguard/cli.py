@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "detect": ("distillguard.pipeline.command", "find distillation campaigns in request logs"),
     "evaluate": ("distillguard.evaluate.command", "score detections against simulator labels"),
     "demo": ("distillguard.demo", "simulate -> detect -> report, end to end"),
+    "serve": ("distillguard.service.command", "run the online service beside the gateway"),
+    "replay": ("distillguard.service.replay", "stream a request log into a running service"),
 }
 
 

@@ -93,6 +93,14 @@ def _not_blank(lines: pa.Array) -> pa.Array:
     return pc.invert(blank_short)
 
 
+def lines_block(chunk: bytes, first_line: int = 1) -> pa.Table:
+    """A block of whole lines as a table ``(_loc int64, line string)`` of its non-blank lines,
+    numbered from ``first_line``."""
+    lines = _decode_lines(chunk)
+    locs = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
+    return pa.table({"_loc": locs, "line": lines}).filter(_not_blank(lines))
+
+
 def iter_line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
     """Yield tables ``(_loc int64, line string)`` of at most ``max_lines`` non-blank lines."""
     first_line = 1
@@ -112,11 +120,8 @@ def iter_line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
                         continue
                     chunk, rest = buf[:cut], buf[cut + 1 :]
                 if chunk:
-                    lines = _decode_lines(chunk)
-                    n = len(lines)
-                    locs = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
-                    first_line += n
-                    block = pa.table({"_loc": locs, "line": lines}).filter(_not_blank(lines))
+                    block = lines_block(chunk, first_line)
+                    first_line += chunk.count(b"\n") + 1
                     for start in range(0, block.num_rows, max_lines):
                         yield block.slice(start, max_lines)
                 elif not eof:
@@ -146,6 +151,19 @@ class JsonRecordsAdapter(Adapter):
         install_macros(con)
         for block in self.blocks(path):
             yield self._convert(block, con, str(path))
+
+    def read_bytes(
+        self, data: bytes, con: duckdb.DuckDBPyConnection, source: str
+    ) -> Iterator[Batch]:
+        """Batches from an in-memory body (a service request) instead of a file."""
+        install_macros(con)
+        block = self.body_block(data)
+        for start in range(0, block.num_rows, self.batch_size):
+            yield self._convert(block.slice(start, self.batch_size), con, source)
+
+    def body_block(self, data: bytes) -> pa.Table:
+        """The ``(_loc, line)`` table of a body: one record per line (override for documents)."""
+        return lines_block(data)
 
     def blocks(self, path: Path) -> Iterator[pa.Table]:
         """Line blocks of the file (override for whole-document formats)."""

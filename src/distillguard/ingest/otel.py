@@ -131,6 +131,17 @@ class OtelAdapter(JsonRecordsAdapter):
             f"{_json(a('gen_ai.output.messages'))} AS out_msgs FROM ({with_attrs})"
         )
 
+    def body_block(self, data: bytes) -> pa.Table:
+        """An OTLP/HTTP JSON body is one ExportTraceServiceRequest, however it is laid out."""
+        text = data.decode("utf-8", errors="replace").strip()
+        if not text:
+            return pa.table(
+                {"_loc": pa.array([], pa.int64()), "line": pa.array([], pa.large_string())}
+            )
+        return pa.table(
+            {"_loc": pa.array([1], pa.int64()), "line": pa.array([text], pa.large_string())}
+        )
+
     def blocks(self, path: Path) -> Iterator[pa.Table]:
         if first_object(read_head(path)) is not None:
             return iter_line_blocks(path, self.batch_size)

@@ -1,0 +1,258 @@
+"""The HTTP API (contract §4): :func:`create_app` builds a FastAPI app around one :class:`Service`.
+
+Every route but ``GET /healthz`` depends on a :class:`Guard` naming the roles it admits, so the
+roles of the whole API can be read off the app (the tests walk ``app.routes`` and fail on a route
+without one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from distillguard.errors import DistillguardError, InputError
+from distillguard.service.auth import ApiKeys, Principal, Role
+from distillguard.service.core import Service
+from distillguard.service.settings import ServiceSettings
+
+log = logging.getLogger("distillguard.service")
+
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json", "text/plain", "")
+
+
+class Guard:
+    """A FastAPI dependency: the request's Bearer key must belong to one of ``roles`` (or admin).
+    Answers 401 without a known key and 403 with a key of another role."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def __call__(self, request: Request) -> Principal:
+        keys: ApiKeys = request.app.state.api_keys
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        principal = keys.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        if principal is None:
+            raise HTTPException(
+                401, "missing or unknown API key", headers={"WWW-Authenticate": "Bearer"}
+            )
+        if not principal.may(self.roles):
+            allowed = " or ".join(sorted(r.value for r in self.roles | {Role.ADMIN}))
+            raise HTTPException(403, f"this endpoint needs a key with role {allowed}")
+        return principal
+
+    def __repr__(self) -> str:
+        return f"Guard({', '.join(sorted(r.value for r in self.roles))})"
+
+
+def require(*roles: Role) -> Any:
+    """``Depends`` on a :class:`Guard` for ``roles``: use in routes that other modules add."""
+    return Depends(Guard(*roles))
+
+
+INGEST = Guard(Role.INGEST)
+ANALYST = Guard(Role.ANALYST)
+ADMIN = Guard(Role.ADMIN)
+DECIDE = Guard(Role.INGEST, Role.ANALYST)
+
+
+def service_of(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+class ActionBody(BaseModel):
+    """``POST /v1/campaigns/{id}/actions``: what to do, an optional note, and for ``dismiss`` an
+    optional target (one account or one indicator) instead of the whole campaign; for ``assign``
+    the assignee."""
+
+    action: str
+    note: str | None = Field(default=None, max_length=10_000)
+    account_id: str | None = None
+    indicator: dict[str, str] | None = None
+    assignee: str | None = None
+
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> dict[str, Any]:
+    svc = service_of(request)
+    return {"status": "ok", "last_detection": (svc.last_run or {}).get("run_id")}
+
+
+async def _ingest(request: Request, fmt: str, endpoint: str) -> dict[str, int]:
+    svc = service_of(request)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if fmt == "jsonl" and ctype not in NDJSON_TYPES:
+        raise HTTPException(415, "send JSON Lines (Content-Type: application/x-ndjson)")
+    if fmt == "otel" and ctype not in ("application/json", ""):
+        raise HTTPException(415, "send OTLP/HTTP JSON (Content-Type: application/json)")
+    declared = request.headers.get("content-length")
+    limit = svc.settings.max_body_bytes
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body over {limit} bytes: send smaller batches")
+    body = await request.body()
+    if len(body) > limit:
+        raise HTTPException(413, f"body over {limit} bytes: send smaller batches")
+    try:
+        from distillguard.service.writer import decode_body
+
+        raw = decode_body(body, request.headers.get("content-encoding"))
+        result = await run_in_threadpool(svc.ingest, raw, fmt, endpoint)
+    except InputError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    return result.answer()
+
+
+@router.post("/v1/exchanges", dependencies=[Depends(INGEST)])
+async def post_exchanges(request: Request) -> dict[str, int]:
+    """Schema v1 rows as JSON Lines; answered once durable."""
+    return await _ingest(request, "jsonl", "exchanges")
+
+
+@router.post("/v1/traces", dependencies=[Depends(INGEST)])
+async def post_traces(request: Request) -> dict[str, Any]:
+    """OTLP/HTTP JSON (an ExportTraceServiceRequest of OpenTelemetry GenAI spans)."""
+    answer: dict[str, Any] = dict(await _ingest(request, "otel", "traces"))
+    if answer["quarantined"]:
+        answer["partialSuccess"] = {
+            "rejectedSpans": answer["quarantined"],
+            "errorMessage": "spans that break the request schema were quarantined",
+        }
+    return answer
+
+
+@router.post("/v1/detect", dependencies=[Depends(ANALYST)])
+async def post_detect(request: Request) -> dict[str, Any]:
+    """Run detection over the current window now."""
+    svc = service_of(request)
+    try:
+        return await run_in_threadpool(svc.run_detection)
+    except DistillguardError as exc:
+        raise HTTPException(400, str(exc)) from exc
+
+
+@router.get("/v1/campaigns", dependencies=[Depends(ANALYST)])
+async def get_campaigns(request: Request) -> dict[str, Any]:
+    svc = service_of(request)
+    return {"campaigns": svc.campaigns(), "last_run": svc.last_run}
+
+
+@router.get("/v1/campaigns/{campaign_id}", dependencies=[Depends(ANALYST)])
+async def get_campaign(campaign_id: str, request: Request) -> dict[str, Any]:
+    doc = service_of(request).campaign(campaign_id)
+    if doc is None:
+        raise HTTPException(404, f"no campaign {campaign_id}")
+    return doc
+
+
+@router.post("/v1/campaigns/{campaign_id}/actions")
+async def post_action(
+    campaign_id: str,
+    body: ActionBody,
+    request: Request,
+    principal: Annotated[Principal, Depends(ANALYST)],
+) -> dict[str, Any]:
+    """Confirm, dismiss (the campaign, or one account / indicator of it), block, assign, comment."""
+    svc = service_of(request)
+    target: dict[str, Any] | None = None
+    if body.account_id is not None:
+        target = {"account_id": body.account_id}
+    elif body.indicator is not None:
+        if set(body.indicator) != {"kind", "value"}:
+            raise HTTPException(422, 'indicator must be {"kind": ..., "value": ...}')
+        target = {"indicator": dict(body.indicator)}
+    elif body.assignee is not None:
+        target = {"assignee": body.assignee}
+    try:
+        entry = await run_in_threadpool(
+            svc.act, campaign_id, body.action, principal, body.note, target
+        )
+    except KeyError:
+        raise HTTPException(404, f"no campaign {campaign_id}") from None
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {"audit": entry.to_json(), "campaign": svc.campaign(campaign_id)}
+
+
+@router.get("/v1/accounts/{account_id}/decision", dependencies=[Depends(DECIDE)])
+async def get_decision(account_id: str, request: Request) -> dict[str, Any]:
+    """allow | review | throttle | block, from the in-memory snapshot."""
+    return service_of(request).decision(account_id).to_json()
+
+
+@router.get("/v1/accounts/{account_id}", dependencies=[Depends(ANALYST)])
+async def get_account(account_id: str, request: Request) -> dict[str, Any]:
+    """Live aggregates of one account (exchanges, first/last seen) and its decision."""
+    svc = service_of(request)
+    live = svc.live.get(account_id)
+    if live is not None:
+        live = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in live.items()}
+    return {"account_id": account_id, "live": live, "decision": svc.decision(account_id).to_json()}
+
+
+@router.get("/metrics", dependencies=[Depends(ADMIN)])
+async def get_metrics(request: Request) -> Response:
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    return Response(service_of(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _schedule(svc: Service) -> None:
+    """Re-run detection every ``detect_interval`` seconds when new exchanges arrived."""
+    interval = svc.settings.detect_interval
+    while True:
+        await asyncio.sleep(interval)
+        if svc.ingested_since_run <= 0:
+            continue
+        try:
+            await asyncio.to_thread(svc.run_detection)
+        except Exception:
+            log.exception("scheduled detection failed")
+
+
+def create_app(settings: ServiceSettings, service: Service | None = None) -> FastAPI:
+    """The service's FastAPI app. ``service`` may be given to share one across apps (tests);
+    otherwise it is created now from ``settings`` and closed when the app shuts down."""
+    svc = service or Service(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc.notifier.start()
+        task = asyncio.create_task(_schedule(svc)) if settings.detect_interval > 0 else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if service is None:
+                svc.close()
+
+    app = FastAPI(
+        title="distillguard",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.service = svc
+    app.state.api_keys = settings.api_keys
+    app.state.settings = settings
+    app.include_router(router)
+
+    @app.exception_handler(DistillguardError)
+    async def _dg_error(_: Request, exc: DistillguardError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    return app

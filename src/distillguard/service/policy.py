@@ -1,0 +1,156 @@
+"""The decision policy: how campaign scores, analyst actions and indicators become decisions.
+
+Plain data, loaded from a TOML or JSON file (``serve --policy FILE``) or built in code. The
+decision for an account is the strongest that any rule gives it, in the order
+``allow < review < throttle < block``:
+
+- a campaign an analyst **blocked** -> ``block``; **confirmed** -> :attr:`Policy.confirmed`;
+  **dismissed** -> nothing (a false positive: its accounts are not flagged for it again);
+- an open (unreviewed) campaign -> its ``recommended_action`` when it has one and
+  :attr:`Policy.follow_recommended`, else by score (:attr:`Policy.block_score`,
+  :attr:`Policy.throttle_score`, :attr:`Policy.review_score`), never above
+  :attr:`Policy.max_unreviewed`;
+- an account of the detector's review queue -> :attr:`Policy.review_queue`;
+- an account that uses a blockable indicator (or prompt template) of a campaign decided one of
+  :attr:`Policy.indicator_from` -> :attr:`Policy.indicator_decision`, as soon as its exchange
+  arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from distillguard.errors import ConfigError
+
+
+class Verdict(IntEnum):
+    """Decisions, ordered by severity so the strongest rule wins with ``max``."""
+
+    ALLOW = 0
+    REVIEW = 1
+    THROTTLE = 2
+    BLOCK = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def of(cls, name: str) -> Verdict:
+        try:
+            return cls[name.upper()]
+        except KeyError:
+            known = ", ".join(v.label for v in cls)
+            raise ConfigError(f"unknown decision {name!r} (one of {known})") from None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Rules that turn detections and analyst actions into decisions (see the module doc)."""
+
+    review_score: float = 0.5
+    throttle_score: float = 0.7
+    # None: an unreviewed campaign is never blocked by score alone; an analyst blocks it.
+    block_score: float | None = None
+    follow_recommended: bool = True
+    max_unreviewed: str = "throttle"
+    confirmed: str = "block"
+    review_queue: str | None = "review"
+    indicator_from: tuple[str, ...] = ("block",)
+    indicator_decision: str = "block"
+    match_templates: bool = True
+    # campaigns.json v1 indicators carry no ``blockable`` flag: these kinds count as blockable.
+    fallback_blockable_kinds: tuple[str, ...] = ("payment_fingerprint",)
+
+    def __post_init__(self) -> None:
+        for name in ("max_unreviewed", "confirmed", "indicator_decision"):
+            Verdict.of(getattr(self, name))
+        if self.review_queue is not None:
+            Verdict.of(self.review_queue)
+        for name in self.indicator_from:
+            Verdict.of(name)
+        for name in ("review_score", "throttle_score", "block_score"):
+            v = getattr(self, name)
+            if v is not None and not 0.0 <= float(v) <= 1.0:
+                raise ConfigError(f"policy {name} must be in [0, 1], got {v!r}")
+
+    def open_campaign(self, score: float, recommended: str | None) -> Verdict:
+        """The decision for an unreviewed campaign with this score / recommended action.
+
+        >>> p = Policy()
+        >>> [p.open_campaign(s, None).label for s in (0.3, 0.55, 0.8)]
+        ['allow', 'review', 'throttle']
+        >>> p.open_campaign(0.95, "block").label  # capped until an analyst confirms
+        'throttle'
+        """
+        cap = Verdict.of(self.max_unreviewed)
+        if recommended and self.follow_recommended:
+            return min(Verdict.of(recommended), cap)
+        v = Verdict.ALLOW
+        if score >= self.review_score:
+            v = Verdict.REVIEW
+        if score >= self.throttle_score:
+            v = Verdict.THROTTLE
+        if self.block_score is not None and score >= self.block_score:
+            v = Verdict.BLOCK
+        return min(v, cap)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def policy_from_dict(doc: dict[str, Any]) -> Policy:
+    """A :class:`Policy` from plain data; unknown keys are an error (a typo must not pass)."""
+    known = {f.name for f in fields(Policy)}
+    unknown = sorted(set(doc) - known)
+    if unknown:
+        raise ConfigError(f"unknown policy key(s): {', '.join(unknown)}")
+    values = dict(doc)
+    for name in ("indicator_from", "fallback_blockable_kinds"):
+        if name in values:
+            values[name] = tuple(values[name])
+    try:
+        return Policy(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad policy: {exc}") from exc
+
+
+def load_policy(path: Path) -> Policy:
+    """Read a policy from a ``.toml`` or ``.json`` file."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+        doc = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read policy: {exc}", source=str(p)) from exc
+    if not isinstance(doc, dict):
+        raise ConfigError("policy must be a table/object", source=str(p))
+    try:
+        return policy_from_dict(doc)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, source=str(p)) from exc
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer for one account (``GET /v1/accounts/{id}/decision``)."""
+
+    account_id: str
+    decision: str = "allow"
+    campaign_id: str | None = None
+    score: float = 0.0
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "decision": self.decision,
+            "campaign_id": self.campaign_id,
+            "score": round(float(self.score), 4),
+            "reasons": list(self.reasons),
+        }

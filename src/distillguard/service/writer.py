@@ -1,0 +1,187 @@
+"""The one writer: ingest request bodies into the workspace durably, exactly once per request_id.
+
+All writes of the service (exchanges, quarantine, the audit log) go through one DuckDB connection
+guarded by one lock, so transactions never conflict. A body is parsed and validated by the same
+adapters as ``distillguard ingest`` (vectorised SQL over the whole body), identifiers are
+keyed-hashed as in batch, and the new rows are committed in ONE transaction as an Arrow table:
+when :meth:`IngestWriter.ingest` returns, DuckDB has committed (and synced its write-ahead log),
+so the rows survive a kill -9. Rows whose request_id is already stored (a client retry) are
+counted as duplicates and not stored again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import queue
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from distillguard.errors import InputError
+from distillguard.ingest import Privacy, Workspace
+from distillguard.ingest.adapters import ADAPTERS
+from distillguard.ingest.base import temp_name
+from distillguard.ingest.jsonlines import JsonRecordsAdapter
+from distillguard.ingest.store import QuarantineWriter, ensure_table, prepare
+from distillguard.schema import STORED_SCHEMA
+from distillguard.service.fastpath import clean_rows
+
+TABLE = "requests"
+_ORD = "_dg_body_order"
+
+
+@dataclass
+class IngestResult:
+    """What one body did; ``rows`` are the newly stored rows (stored form: hashed, prefixed)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    rows: pa.Table = field(default_factory=STORED_SCHEMA.empty_table)
+    seconds: float = 0.0
+
+    def answer(self) -> dict[str, int]:
+        """The API's answer (contract §4)."""
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+        }
+
+
+def decode_body(body: bytes, content_encoding: str | None) -> bytes:
+    """The body, gunzipped when the client says ``Content-Encoding: gzip`` (OTLP exporters do)."""
+    enc = (content_encoding or "").strip().lower()
+    if enc in ("", "identity"):
+        return body
+    if enc == "gzip":
+        try:
+            return gzip.decompress(body)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"body is not valid gzip: {exc}") from exc
+    raise InputError(f"unsupported Content-Encoding {content_encoding!r} (use gzip or none)")
+
+
+class IngestWriter:
+    """Owns the workspace's writer connection. Thread-safe: every write takes :attr:`lock`."""
+
+    def __init__(self, workspace: Workspace, privacy: Privacy) -> None:
+        self.workspace = workspace
+        self.privacy = privacy
+        self.lock = threading.Lock()
+        self.con = workspace.connect()
+        ensure_table(self.con, TABLE)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        self.quarantine = QuarantineWriter(workspace.quarantine_dir / f"service-{stamp}.jsonl")
+        # Parse connections apart from the writer's (parsing a body needs no lock), pooled:
+        # opening one costs more than parsing a small body.
+        self._parsers: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        self._all_parsers: list[duckdb.DuckDBPyConnection] = []
+
+    @contextlib.contextmanager
+    def _parser(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        try:
+            con = self._parsers.get_nowait()
+        except queue.Empty:
+            con = duckdb.connect()
+            con.execute("SET threads = 1")
+            with self.lock:
+                self._all_parsers.append(con)
+        try:
+            yield con
+        finally:
+            self._parsers.put(con)
+
+    def ingest(self, body: bytes, fmt: str, source: str) -> IngestResult:
+        """Parse, validate, hash and store one body; return once the rows are committed."""
+        t0 = time.perf_counter()
+        goods: list[pa.Table] = []
+        bads: list[pa.Table] = []
+        with self._parser() as parser:
+            fast = clean_rows(body, parser) if fmt == "jsonl" else None
+            if fast is not None:
+                goods.append(fast)
+            else:
+                adapter = ADAPTERS[fmt]()
+                assert isinstance(adapter, JsonRecordsAdapter)
+                for batch in adapter.read_bytes(body, parser, source):
+                    if batch.rows.num_rows:
+                        goods.append(batch.rows)
+                    if batch.quarantined.num_rows:
+                        bads.append(batch.quarantined)
+        result = IngestResult()
+        if bads:
+            bad = pa.concat_tables(bads)
+            result.quarantined = bad.num_rows
+            result.reasons = dict(Counter(bad["reason"].to_pylist()))
+        rows = prepare(pa.concat_tables(goods), self.privacy, None) if goods else None
+        with self.lock:
+            if bads:
+                self.quarantine.write(pa.concat_tables(bads))  # fsynced before we answer
+            if rows is not None:
+                result.rows = self._store_new(rows)
+        result.accepted = result.rows.num_rows
+        result.duplicates = (rows.num_rows if rows is not None else 0) - result.accepted
+        result.seconds = time.perf_counter() - t0
+        return result
+
+    def _store_new(self, rows: pa.Table) -> pa.Table:
+        """Insert the rows whose request_id is new (first in the body wins) in one transaction;
+        return them. Caller holds the lock."""
+        name = temp_name("body")
+        order = pa.array(np.arange(rows.num_rows, dtype=np.int64))
+        self.con.register(name, rows.append_column(_ORD, order))
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                picked = self.con.execute(
+                    f"SELECT b.{_ORD} FROM {name} b WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {TABLE} r WHERE r.request_id = b.request_id) "
+                    f"QUALIFY row_number() OVER (PARTITION BY b.request_id ORDER BY b.{_ORD}) = 1"
+                ).fetchnumpy()[_ORD]
+                new = rows.take(pa.array(np.sort(np.asarray(picked, dtype=np.int64))))
+                if new.num_rows:
+                    ins = temp_name("new")
+                    self.con.register(ins, new)
+                    try:
+                        self.con.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM {ins}")
+                    finally:
+                        self.con.unregister(ins)
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+        finally:
+            self.con.unregister(name)
+        return new
+
+    def execute(self, sql: str, params: list[object] | None = None) -> None:
+        """Run one write statement (the audit log) under the lock, committed on return."""
+        with self.lock:
+            self.con.execute(sql, params or [])
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A separate connection to the same database, for readers (detection)."""
+        return self.con.cursor()
+
+    def close(self) -> None:
+        with self.lock:
+            self.quarantine.close()
+            for con in self._all_parsers:
+                con.close()
+            self._all_parsers.clear()
+            self.con.close()
+
+    @property
+    def db_path(self) -> Path:
+        return self.workspace.db_path
