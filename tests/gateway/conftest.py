@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Header, HTTPException
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 
 from distillguard.gateway import GatewayConfig, GatewayPolicy, gateway_router
+from distillguard.gateway.routes import presented_key
 from tests.servers import serving
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -41,9 +42,10 @@ async def decision_of(account_id: str) -> dict[str, Any]:
     }
 
 
-def may_decide(key: str | None) -> bool | None:
-    role = KEYS.get(key or "")
-    return None if role is None else role in ("ingest", "analyst", "admin")
+def may_decide(request: Request) -> None:
+    """The auth a gateway route gets from its app: 401 for an unknown key."""
+    if KEYS.get(presented_key(request) or "") is None:
+        raise HTTPException(401, "missing or unknown API key")
 
 
 def decision_app(policy: GatewayPolicy | None = None) -> FastAPI:
@@ -56,7 +58,9 @@ def decision_app(policy: GatewayPolicy | None = None) -> FastAPI:
         return await decision_of(account_id)
 
     app.include_router(
-        gateway_router(decision_of, may_decide, GatewayConfig(policy=policy or GatewayPolicy()))
+        gateway_router(
+            decision_of, [Depends(may_decide)], GatewayConfig(policy=policy or GatewayPolicy())
+        )
     )
     return app
 

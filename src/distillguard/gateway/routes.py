@@ -16,7 +16,9 @@
 
 Both ask the same in-process decision function the ``/v1/accounts/{id}/decision`` endpoint uses,
 bounded by :attr:`GatewayPolicy.timeout`, and apply the fail mode when it does not answer.
-Both need a key that may read decisions (role ``ingest`` or ``analyst``).
+Both need a key that may read decisions (role ``ingest`` or ``analyst``): the caller passes the
+FastAPI dependencies that check it (the service passes its own key guard, which also reads
+LiteLLM's ``x-api-key``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,10 +44,6 @@ log = logging.getLogger(__name__)
 
 DecisionLookup = Callable[[str], Awaitable[Mapping[str, Any]] | Mapping[str, Any]]
 """Account id -> the decision JSON of contract section 4 (sync or async)."""
-
-KeyCheck = Callable[[str | None], bool | None]
-"""Presented API key -> True (may read decisions), False (known key, wrong role), None
-(unknown or missing key)."""
 
 LITELLM_PATH = "/beta/litellm_basic_guardrail_api"
 """The path LiteLLM's generic guardrail appends to its ``api_base``."""
@@ -71,7 +69,10 @@ class GatewayConfig:
     retry_after: int = 60
 
 
-def _presented_key(request: Request) -> str | None:
+def presented_key(request: Request) -> str | None:
+    """The API key a gateway presents: ``Authorization: Bearer KEY`` (Envoy's
+    ``headers_to_add``, the LiteLLM guardrail) or ``x-api-key: KEY`` (what LiteLLM's generic
+    guardrail sends for its ``api_key``)."""
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
@@ -94,28 +95,20 @@ async def _decide(lookup: DecisionLookup, policy: GatewayPolicy, account: str) -
         return policy.on_failure(account, type(exc).__name__)
 
 
-def _unauthorised(allowed: bool | None) -> Response | None:
-    if allowed is None:
-        return JSONResponse({"detail": "missing or unknown API key"}, status_code=401)
-    if not allowed:
-        return JSONResponse({"detail": "this key's role may not read decisions"}, status_code=403)
-    return None
-
-
 def gateway_router(
-    lookup: DecisionLookup, may_decide: KeyCheck, config: GatewayConfig | None = None
+    lookup: DecisionLookup,
+    dependencies: Sequence[Any],
+    config: GatewayConfig | None = None,
 ) -> APIRouter:
-    """The LiteLLM generic-guardrail and Envoy ext_authz endpoints under ``config.prefix``."""
+    """The LiteLLM generic-guardrail and Envoy ext_authz endpoints under ``config.prefix``;
+    ``dependencies`` (FastAPI ``Depends``) authenticate every call."""
     cfg = config or GatewayConfig()
     policy = cfg.policy
-    router = APIRouter(prefix=cfg.prefix, tags=["gateway"])
+    router = APIRouter(prefix=cfg.prefix, tags=["gateway"], dependencies=list(dependencies))
 
     @router.post(f"/litellm{LITELLM_PATH}")
     async def litellm_generic_guardrail(request: Request) -> Response:
         """LiteLLM's generic guardrail API: ``BLOCKED`` refuses the call, ``NONE`` lets it be."""
-        denied = _unauthorised(may_decide(_presented_key(request)))
-        if denied is not None:
-            return denied
         try:
             body = await request.json()
         except ValueError:
@@ -146,9 +139,6 @@ def gateway_router(
     @router.api_route("/envoy/{path:path}", methods=ENVOY_METHODS)
     async def envoy_ext_authz(request: Request) -> Response:
         """Envoy ext_authz HTTP check: 200 lets the original request through."""
-        denied = _unauthorised(may_decide(_presented_key(request)))
-        if denied is not None:
-            return denied
         account = (request.headers.get(cfg.account_header) or "").strip()
         if not account:
             if cfg.missing_account == "deny":
