@@ -10,11 +10,13 @@ Screenshots go to ``test-artifacts/caseview/`` (gitignored; CI keeps them as art
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -265,3 +267,69 @@ def test_analyst_reviews_dismisses_and_blocks_in_the_browser(
 def _css(value: str) -> str:
     """Escape a value for a CSS attribute selector in single quotes."""
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def test_gateway_plugins_enforce_the_real_services_decisions(service: dict[str, Any]) -> None:
+    """After an analyst blocks a campaign, the LiteLLM guardrail (through LiteLLM's own hook) and
+    the Envoy check mounted in the service refuse its accounts and let a clean account through.
+    (Run on a thread of its own: Playwright's sync API holds this thread's event loop.)"""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _gateway_checks(service["url"])).result()
+
+
+async def _gateway_checks(url: str) -> None:
+    pytest.importorskip("litellm")
+    from litellm.caching.caching import DualCache
+    from litellm.exceptions import GuardrailRaisedException
+    from litellm.proxy._types import UserAPIKeyAuth
+    from litellm.proxy.guardrails.guardrail_hooks.unified_guardrail.unified_guardrail import (
+        UnifiedLLMGuardrails,
+    )
+
+    from distillguard.gateway.litellm_guardrail import DistillguardGuardrail
+
+    target = campaigns(url)[0]
+    blocked = httpx.post(
+        f"{url}/v1/campaigns/{target['campaign_id']}/actions",
+        json={"action": "block", "note": "gateway check"},
+        headers={"Authorization": f"Bearer {KEYS['analyst']}"},
+        timeout=30,
+    )
+    assert blocked.status_code == 200, blocked.text
+    member = next(a for a in target["accounts"] if decision(url, a) == "block")
+    clean = "acct-never-seen"
+
+    guard = DistillguardGuardrail(
+        guardrail_name="distillguard", event_hook="pre_call", default_on=True,
+        api_base=url, api_key=KEYS["ingest"], timeout=5.0,
+    )  # fmt: skip
+
+    async def call(user: str) -> None:
+        await UnifiedLLMGuardrails().async_pre_call_hook(
+            user_api_key_dict=UserAPIKeyAuth(user_id=user),
+            cache=DualCache(),
+            data={"model": "m", "messages": [{"role": "user", "content": "hi"}],
+                  "metadata": {}, "guardrail_to_apply": guard},
+            call_type="acompletion",
+        )  # fmt: skip
+
+    await call(clean)
+    with pytest.raises(GuardrailRaisedException) as refused:
+        await call(member)
+    assert refused.value.status_code == 403
+
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        auth = {"authorization": f"Bearer {KEYS['ingest']}"}
+        envoy = "/v1/gateway/envoy/v1/chat/completions"
+        as_member = {"x-distillguard-account": member}
+        assert (await client.post(envoy, headers={**auth, **as_member})).status_code == 403
+        as_clean = {"x-distillguard-account": clean}
+        assert (await client.post(envoy, headers={**auth, **as_clean})).status_code == 200
+        assert (await client.post(envoy, headers=as_member)).status_code == 401
+        generic = await client.post(
+            "/v1/gateway/litellm/beta/litellm_basic_guardrail_api",
+            json={"input_type": "request", "texts": ["hi"],
+                  "request_data": {"user_api_key_user_id": member}},
+            headers={"x-api-key": KEYS["ingest"]},
+        )  # fmt: skip
+        assert generic.json()["action"] == "BLOCKED"

@@ -251,17 +251,31 @@ async function renderList() {
 
 function reviewTable(items, withCampaign) {
   if (!items.length) return h("p", { class: "empty" }, "Nothing waiting for review.");
+  const showCampaign = withCampaign && items.some((r) => r.campaign_id);
+  const kinds = {};
+  for (const r of items) kinds[r.kind || "other"] = (kinds[r.kind || "other"] || 0) + 1;
+  const summary = Object.entries(kinds).map(([k, n]) => `${fmtInt(n)} ${k.replace("_", " ")}`).join(" · ");
   const rows = items.map((r) => h("tr", {},
-    h("td", {}, r.kind || "–"),
-    withCampaign ? h("td", {}, r.campaign_id ? h("a", { href: "#/campaign/" + seg(r.campaign_id), class: "mono" }, r.campaign_id) : "–") : null,
+    h("td", {}, (r.kind || "–").replace("_", " ")),
+    showCampaign ? h("td", {}, r.campaign_id ? h("a", { href: "#/campaign/" + seg(r.campaign_id), class: "mono" }, r.campaign_id) : "–") : null,
     h("td", { class: "num" }, fmtScore(r.score)),
-    h("td", { class: "mono small wrap" }, (r.accounts || []).slice(0, 8).join(", "),
-      (r.accounts || []).length > 8 ? ` … (${fmtInt(r.account_count || r.accounts.length)} in all)` : ""),
+    h("td", { class: "num" }, fmtInt(r.account_count || (r.accounts || []).length)),
+    h("td", { class: "num" }, r.exchanges === undefined ? "–" : fmtInt(r.exchanges)),
+    h("td", { class: "mono small wrap" }, (r.accounts || []).slice(0, 6).join(", "),
+      (r.accounts || []).length > 6 ? " …" : ""),
     h("td", { class: "small" }, h("ul", { class: "reason-list" }, (r.reasons || []).map((x) => h("li", {}, x))))));
-  return h("div", { class: "scroll" }, h("table", {},
-    h("thead", {}, h("tr", {}, h("th", {}, "Kind"), withCampaign ? h("th", {}, "Near campaign") : null,
-      h("th", { class: "num" }, "Score"), h("th", {}, "Accounts"), h("th", {}, "Why"))),
-    h("tbody", {}, rows)));
+  return h("div", {}, h("p", { class: "muted small" }, summary), h("div", { class: "scroll review-scroll" }, h("table", {},
+    h("thead", {}, h("tr", {}, h("th", {}, "Kind"), showCampaign ? h("th", {}, "Near campaign") : null,
+      h("th", { class: "num" }, "Score"), h("th", { class: "num" }, "Accounts"), h("th", { class: "num" }, "Exchanges"),
+      h("th", {}, "Account ids"), h("th", {}, "Why"))),
+    h("tbody", {}, rows))));
+}
+
+/* Review items that concern a campaign: named for it, or sharing accounts with it. */
+function reviewFor(c, review) {
+  if (!review) return null;
+  const mine = new Set(c.accounts || []);
+  return (review.review || []).filter((r) => r.campaign_id === c.campaign_id || (r.accounts || []).some((a) => mine.has(a)));
 }
 
 /* ---------- campaign page ---------- */
@@ -270,7 +284,7 @@ async function renderCampaign(id) {
   const main = clear(document.getElementById("main"));
   main.appendChild(h("p", { class: "muted" }, "Loading campaign…"));
   const [c, review] = await Promise.all([api("GET", "/v1/campaigns/" + seg(id)), api("GET", "/v1/review").catch(() => null)]);
-  drawCampaign(c, review ? (review.review || []).filter((r) => r.campaign_id === c.campaign_id) : null);
+  drawCampaign(c, reviewFor(c, review));
 }
 
 async function act(c, body, what) {
@@ -278,7 +292,7 @@ async function act(c, body, what) {
     const res = await api("POST", "/v1/campaigns/" + seg(c.campaign_id) + "/actions", body);
     toast(`${what}: recorded as #${res.audit.seq} by ${res.audit.actor}`);
     const review = await api("GET", "/v1/review").catch(() => null);
-    drawCampaign(res.campaign, review ? (review.review || []).filter((r) => r.campaign_id === c.campaign_id) : null);
+    drawCampaign(res.campaign, reviewFor(res.campaign, review));
   } catch (ex) { toast(ex.message, true); }
 }
 
@@ -320,6 +334,7 @@ function drawCampaign(c, reviewItems) {
   grid.appendChild(h("section", { class: "card span-6", id: "accounts" }, h("h2", {}, `Accounts (${fmtInt(accounts.length)})`),
     accountTable(c, dismissedAccounts)));
   grid.appendChild(h("section", { class: "card span-6", id: "review" }, h("h2", {}, "Review queue"),
+    h("p", { class: "muted small" }, "Near misses, lookalikes and accounts the detector wants a person to look at, for this campaign or sharing its accounts."),
     reviewItems === null ? h("p", { class: "empty" }, "The review queue is not available.") : reviewTable(reviewItems, false)));
   grid.appendChild(h("section", { class: "card span-12", id: "audit" }, h("h2", {}, "Audit trail"), auditTable(c.audit || [])));
 }
@@ -513,25 +528,34 @@ function noteField() {
   return el && el.value.trim() ? el.value.trim() : null;
 }
 
+/* Example requests: each distinct (redacted) excerpt once, with the findings that cite it. */
 function examples(c) {
-  const blocks = [];
+  const byText = new Map();
+  const cite = (text, source, ids) => {
+    if (!text) return;
+    const entry = byText.get(text) || { sources: [], ids: [] };
+    if (!entry.sources.includes(source)) entry.sources.push(source);
+    for (const id of ids || []) if (!entry.ids.includes(id)) entry.ids.push(id);
+    byText.set(text, entry);
+  };
+  const idsOnly = [];
   for (const ev of c.evidence || []) {
-    const ids = ev.request_ids || [];
     const ex = ev.excerpts || [];
-    if (!ids.length && !ex.length) continue;
-    blocks.push(h("div", {}, h("h3", {}, `${ev.signal}`),
-      ex.map((t) => h("div", { class: "excerpt" }, t)),
-      ids.length ? h("div", { class: "mono small muted wrap" }, "request ids: " + ids.slice(0, 6).join(", ")) : null));
+    ex.forEach((t, i) => cite(t, ev.signal, (ev.request_ids || []).slice(i, i + 1)));
+    if (!ex.length) for (const id of ev.request_ids || []) if (!idsOnly.includes(id)) idsOnly.push(id);
   }
-  for (const ind of indicatorsOf(c)) {
-    if (!ind.excerpt) continue;
-    blocks.push(h("div", {}, h("h3", {}, `${ind.kind} ${ind.value}`), h("div", { class: "excerpt" }, ind.excerpt),
-      (ind.request_ids || []).length ? h("div", { class: "mono small muted wrap" }, "request ids: " + ind.request_ids.slice(0, 6).join(", ")) : null));
-  }
-  if (!blocks.length) {
+  for (const ind of indicatorsOf(c)) cite(ind.excerpt, `${ind.kind} ${ind.value}`, ind.request_ids);
+  if (!byText.size && !idsOnly.length) {
     return h("p", { class: "empty" }, "No example requests: the log had no prompt text, or the service keeps none (--drop-text), or excerpts are turned off.");
   }
-  return h("div", { class: "scroll" }, h("p", { class: "muted small" }, "Excerpts are redacted by the detector (addresses, URLs and digits masked; keyed hashes when a hash key is set)."), blocks);
+  const blocks = [...byText.entries()].slice(0, 15).map(([text, e]) => h("div", { class: "example" },
+    h("div", { class: "excerpt" }, text),
+    h("div", { class: "small muted wrap" }, "cited by ", h("span", { class: "mono" }, e.sources.join(", ")),
+      e.ids.length ? [" · ", h("span", { class: "mono" }, e.ids.slice(0, 3).join(", "))] : null)));
+  return h("div", { class: "scroll" },
+    h("p", { class: "muted small" }, `${byText.size > 15 ? "15 of " : ""}${byText.size} distinct excerpt${byText.size === 1 ? "" : "s"}, redacted by the detector (addresses, URLs and digits masked; keyed hashes when a hash key is set).`),
+    blocks,
+    idsOnly.length ? h("div", { class: "mono small muted wrap" }, "other example request ids: " + idsOnly.slice(0, 12).join(", ")) : null);
 }
 
 function accountTable(c, dismissedAccounts) {
