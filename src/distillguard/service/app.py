@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -55,6 +57,44 @@ class Guard:
 def require(*roles: Role) -> Any:
     """``Depends`` on a :class:`Guard` for ``roles``: use in routes that other modules add."""
     return Depends(Guard(*roles))
+
+
+@dataclass(frozen=True)
+class RouteAccess:
+    """One method+path of an app and the roles its Guard admits (None: no Guard at all)."""
+
+    method: str
+    path: str
+    roles: frozenset[Role] | None
+
+
+def route_access(app: FastAPI) -> list[RouteAccess]:
+    """Every API route of ``app`` (routers included with a prefix too) with its Guard's roles,
+    from the route's own dependencies or those of the router include that added it."""
+    out: list[RouteAccess] = []
+
+    def guards(deps: list[Any]) -> list[Guard]:
+        return [d.dependency for d in deps if isinstance(getattr(d, "dependency", None), Guard)]
+
+    def walk(routes: list[Any], prefix: str, inherited: list[Guard]) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                own = [d.call for d in route.dependant.dependencies if isinstance(d.call, Guard)]
+                found = own or inherited
+                roles = frozenset().union(*(g.roles for g in found)) if found else None
+                out.extend(
+                    RouteAccess(m, prefix + route.path, roles) for m in sorted(route.methods or ())
+                )
+            elif hasattr(route, "original_router"):
+                ctx = getattr(route, "include_context", None)
+                walk(
+                    list(route.original_router.routes),
+                    prefix + str(getattr(ctx, "prefix", "") or ""),
+                    inherited + guards(list(getattr(ctx, "dependencies", []) or [])),
+                )
+
+    walk(list(app.routes), "", [])
+    return out
 
 
 INGEST = Guard(Role.INGEST)
@@ -221,12 +261,13 @@ async def _schedule(svc: Service) -> None:
 
 
 def create_app(settings: ServiceSettings, service: Service | None = None) -> FastAPI:
-    """The service's FastAPI app. ``service`` may be given to share one across apps (tests);
-    otherwise it is created now from ``settings`` and closed when the app shuts down."""
-    svc = service or Service(settings)
+    """The service's FastAPI app. The :class:`Service` (``app.state.service``) is opened when the
+    app starts (lifespan) and closed when it stops, unless one is passed in ``service``."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = service or Service(settings)
+        app.state.service = svc
         svc.notifier.start()
         task = asyncio.create_task(_schedule(svc)) if settings.detect_interval > 0 else None
         try:
@@ -246,7 +287,7 @@ def create_app(settings: ServiceSettings, service: Service | None = None) -> Fas
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.service = svc
+    app.state.service = service
     app.state.api_keys = settings.api_keys
     app.state.settings = settings
     app.include_router(router)

@@ -1,0 +1,317 @@
+"""Service load benchmark on loopback. Prints figures; asserts nothing (not a test).
+
+    PYTHONPATH=src python benchmarks/bench_service.py [--preset demo --scale 1.0 | --log FILE]
+        [--batch-size 5000] [--concurrency 2] [--decision-rate 200]
+        [--speed 0] [--detect-interval 60] [--dir /tmp/dg-bench-service]
+
+1. Starts ``distillguard serve`` (a real uvicorn process) on a free loopback port.
+2. Throughput: sends the whole log, pre-serialised as JSON Lines bodies of ``--batch-size`` rows
+   in timestamp order, from ``--concurrency`` client threads as fast as the service acknowledges;
+   meanwhile one thread asks ``GET /v1/accounts/{id}/decision`` ``--decision-rate`` times a
+   second for accounts of the log and unknown ones. Reports sustained exchanges/s (acknowledged =
+   durable), that nothing was lost (accepted == rows sent, and the service's own counter), the
+   server's CPU seconds (so figures on a shared machine can be read per core), and decision
+   latency percentiles under that load.
+3. Runs ``POST /v1/detect`` once and reports its time, campaigns and decisions.
+4. With ``--speed X`` (> 0) and a simulated log: replays into a fresh service at X times real
+   time with a detection every ``--detect-interval`` seconds, polls the decisions of each true
+   campaign's attack accounts, and reports per campaign the log time from its first exchange to
+   its first ``throttle``/``block`` decision (compare with ``distillguard evaluate --replay``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from distillguard.service.replay import paced_batches, to_jsonl
+
+KEYS = {"ingest": "bench-ingest", "analyst": "bench-analyst", "admin": "bench-admin"}
+MAIN = "from distillguard.cli import main; raise SystemExit(main())"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    def __init__(self, workspace: Path, detect_interval: float) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DISTILLGUARD_API_KEYS": ",".join(f"{r}:{k}" for r, k in KEYS.items())}
+        cmd = [sys.executable, "-c", MAIN, "serve", "--workspace", str(workspace),
+               "--port", str(self.port), "--detect-interval", str(detect_interval),
+               "--window-days", "60", "--log-level", "warning"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, env=env)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise SystemExit("server did not start")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def headers(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {KEYS[role]}", "Content-Type": "application/x-ndjson"}
+
+
+def percentiles(xs: list[float]) -> dict[str, float]:
+    if not xs:
+        return {}
+    a = np.array(xs) * 1000.0
+    return {f"p{q}": round(float(np.percentile(a, q)), 2) for q in (50, 90, 99, 99.9)} | {
+        "max": round(float(a.max()), 2),
+        "n": len(xs),
+    }
+
+
+class DecisionPoller(threading.Thread):
+    """Asks for decisions at a fixed rate; records each answer's latency."""
+
+    def __init__(self, url: str, accounts: list[str], rate: float) -> None:
+        super().__init__(daemon=True)
+        self.url, self.accounts, self.rate = url, accounts, rate
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        rng = random.Random(0)
+        with httpx.Client(timeout=10, headers=headers("ingest")) as client:
+            nxt = time.perf_counter()
+            while not self.stop_event.is_set():
+                account = (
+                    rng.choice(self.accounts) if rng.random() < 0.8 else f"unknown-{rng.random()}"
+                )
+                t = time.perf_counter()
+                try:
+                    r = client.get(f"{self.url}/v1/accounts/{account}/decision")
+                    if r.status_code == 200:
+                        self.latencies.append(time.perf_counter() - t)
+                    else:
+                        self.errors += 1
+                except httpx.HTTPError:
+                    self.errors += 1
+                nxt += 1.0 / self.rate
+                time.sleep(max(0.0, nxt - time.perf_counter()))
+
+
+def throughput(args: argparse.Namespace, log: Path, work: Path) -> dict[str, Any]:
+    t = time.perf_counter()
+    bodies: list[bytes] = []
+    accounts: set[str] = set()
+    rows = 0
+    for _, batch, _ in paced_batches([log], speed=0, batch_size=args.batch_size, workdir=work):
+        bodies.append(to_jsonl(batch))
+        accounts.update(pc.unique(batch["account_id"]).to_pylist())
+        rows += batch.num_rows
+    prep = time.perf_counter() - t
+    print(f"prepared {rows:,} exchanges in {len(bodies)} bodies ({prep:.1f}s)", flush=True)
+    server = Server(work / "ws-throughput", detect_interval=0)
+    try:
+        poller = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
+        idle_poller = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
+        idle_poller.start()
+        time.sleep(3)
+        idle_poller.stop_event.set()
+        idle_poller.join()
+        totals = {"accepted": 0, "duplicates": 0, "quarantined": 0}
+        lock = threading.Lock()
+        queue = list(reversed(bodies))
+        latencies: list[float] = []
+
+        def sender() -> None:
+            with httpx.Client(timeout=300, headers=headers("ingest")) as client:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        body = queue.pop()
+                    t0 = time.perf_counter()
+                    answer = client.post(f"{server.url}/v1/exchanges", content=body).json()
+                    with lock:
+                        latencies.append(time.perf_counter() - t0)
+                        for k in totals:
+                            totals[k] += int(answer[k])
+
+        cpu0 = cpu_seconds(server.proc.pid)
+        poller.start()
+        start = time.perf_counter()
+        threads = [threading.Thread(target=sender) for _ in range(args.concurrency)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        elapsed = time.perf_counter() - start
+        poller.stop_event.set()
+        poller.join()
+        cpu = cpu_seconds(server.proc.pid) - cpu0
+        metrics = httpx.get(f"{server.url}/metrics", headers=headers("admin")).text
+        counted = next(
+            float(line.split()[-1])
+            for line in metrics.splitlines()
+            if line.startswith("distillguard_exchanges_ingested_total")
+        )
+        t0 = time.perf_counter()
+        det = httpx.post(f"{server.url}/v1/detect", headers=headers("analyst"), timeout=3600).json()
+        detect_s = time.perf_counter() - t0
+        after = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
+        after.start()
+        time.sleep(3)
+        after.stop_event.set()
+        after.join()
+    finally:
+        server.stop()
+    return {
+        "exchanges_sent": rows,
+        "bodies": len(bodies),
+        "batch_size": args.batch_size,
+        "concurrency": args.concurrency,
+        **totals,
+        "service_counter": counted,
+        "nothing_lost": totals["accepted"] == rows == counted,
+        "seconds": round(elapsed, 2),
+        "exchanges_per_second": round(rows / elapsed, 1),
+        "server_cpu_seconds": round(cpu, 2),
+        "exchanges_per_server_cpu_second": round(rows / cpu, 1) if cpu else None,
+        "body_latency_ms": percentiles(latencies),
+        "decision_latency_ms_while_ingesting": percentiles(poller.latencies),
+        "decision_errors": poller.errors,
+        "decision_latency_ms_idle": percentiles(idle_poller.latencies),
+        "decision_latency_ms_after_detect": percentiles(after.latencies),
+        "detect_seconds": round(detect_s, 2),
+        "detect_summary": {
+            k: det.get(k)
+            for k in ("exchanges", "accounts", "campaigns", "flagged_accounts", "timings")
+        },
+    }
+
+
+def time_to_detection(args: argparse.Namespace, log: Path, sim: Path, work: Path) -> dict[str, Any]:
+    """Replay at ``--speed``; per true campaign, log hours from first exchange to first
+    throttle/block decision of one of its attack accounts."""
+    with (sim / "labels.csv").open() as fh:
+        truth: dict[str, list[str]] = {}
+        for r in csv.DictReader(fh):
+            if r["label"] == "attack" and r["campaign_id"]:
+                truth.setdefault(r["campaign_id"], []).append(r["account_id"])
+    server = Server(work / "ws-replay", detect_interval=args.detect_interval)
+    first_seen: dict[str, float] = {}
+    decided: dict[str, float] = {}
+    owner = {a: c for c, accs in truth.items() for a in accs}
+    clock = {"log": 0.0}
+    try:
+        client = httpx.Client(timeout=300, headers=headers("ingest"))
+        done = threading.Event()
+
+        def watch() -> None:
+            with httpx.Client(timeout=10, headers=headers("ingest")) as c:
+                while not done.is_set():
+                    for cid, accs in truth.items():
+                        if cid in decided or cid not in first_seen:
+                            continue
+                        for a in accs:
+                            d = c.get(f"{server.url}/v1/accounts/{a}/decision").json()
+                            if d["decision"] in ("throttle", "block"):
+                                decided[cid] = clock["log"]
+                                break
+                    time.sleep(1.0)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        start = time.perf_counter()
+        t0: float | None = None
+        for due, batch, _ in paced_batches([log], speed=args.speed, batch_size=args.batch_size):
+            wait = due - (time.perf_counter() - start)
+            if wait > 0:
+                time.sleep(wait)
+            ts = batch["timestamp"].cast(pa.int64()).to_numpy() / 1e6
+            t0 = float(ts[0]) if t0 is None else t0
+            for a in set(pc.unique(batch["account_id"]).to_pylist()) & owner.keys():
+                first_seen.setdefault(owner[a], float(ts[0]) - t0)
+            client.post(f"{server.url}/v1/exchanges", content=to_jsonl(batch)).raise_for_status()
+            clock["log"] = float(ts[-1]) - t0
+        time.sleep(args.detect_interval * 1.5)
+        done.set()
+        watcher.join()
+    finally:
+        server.stop()
+    return {
+        cid: {
+            "first_exchange_log_hours": round(first_seen.get(cid, float("nan")) / 3600, 2),
+            "decided_after_log_hours": (
+                round((decided[cid] - first_seen[cid]) / 3600, 2) if cid in decided else None
+            ),
+        }
+        for cid in sorted(truth)
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--log", type=Path, default=None)
+    p.add_argument("--preset", default="demo")
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--batch-size", type=int, default=5000)
+    p.add_argument("--concurrency", type=int, default=2)
+    p.add_argument("--decision-rate", type=float, default=200.0)
+    p.add_argument("--speed", type=float, default=0.0)
+    p.add_argument("--detect-interval", type=float, default=60.0)
+    p.add_argument("--dir", type=Path, default=None)
+    args = p.parse_args()
+    work = Path(args.dir or tempfile.mkdtemp(prefix="dg-bench-service-"))
+    work.mkdir(parents=True, exist_ok=True)
+    sim = None
+    log = args.log
+    if log is None:
+        from distillguard.simulate import simulate
+
+        sim = work / f"sim-{args.preset}-{args.scale}"
+        if not (sim / "requests.jsonl.gz").exists():
+            simulate(args.preset, scale=args.scale, seed=7, out=sim, fmt="jsonl")
+        log = sim / "requests.jsonl.gz"
+    out: dict[str, Any] = {"log": str(log), "cores": os.cpu_count(),
+                           "loadavg_before": os.getloadavg()}  # fmt: skip
+    out["throughput"] = throughput(args, log, work)
+    if args.speed > 0 and sim is not None:
+        out["time_to_detection"] = time_to_detection(args, log, sim, work)
+    out["loadavg_after"] = os.getloadavg()
+    print(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Decisions: the service flags the same accounts as ``distillguard detect`` on the same log,
+analyst actions change decisions at once and are audited, dismissals stick across detection
+runs, known blockable indicators decide newcomers on arrival, and the policy is configurable."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from distillguard.errors import ConfigError
+from distillguard.pipeline import run_detect
+from distillguard.service import Policy, create_app, load_policy
+from distillguard.service.state import ROW_KINDS, indicators_of
+from tests.service.conftest import auth, settings_for
+
+
+def _campaigns(c: TestClient) -> list[dict[str, Any]]:
+    r = c.get("/v1/campaigns", headers=auth("analyst"))
+    assert r.status_code == 200
+    return list(r.json()["campaigns"])
+
+
+def _decision(c: TestClient, account: str) -> dict[str, Any]:
+    r = c.get(f"/v1/accounts/{account}/decision", headers=auth("ingest"))
+    assert r.status_code == 200
+    return dict(r.json())
+
+
+def _act(c: TestClient, cid: str, **body: Any) -> dict[str, Any]:
+    r = c.post(f"/v1/campaigns/{cid}/actions", json=body, headers=auth("analyst"))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+@pytest.mark.slow
+def test_the_service_flags_the_same_accounts_as_batch_detect(
+    sim_log: Path, detected_client: TestClient, tmp_path: Path
+) -> None:
+    run_detect([sim_log / "requests.jsonl.gz"], tmp_path / "det", report=False)
+    with (tmp_path / "det" / "accounts.csv").open() as fh:
+        batch = {r["account_id"] for r in csv.DictReader(fh) if r["flagged"] == "true"}
+    assert batch, "the simulated log should have flagged accounts"
+    service = {a for c in _campaigns(detected_client) if c["in_latest_run"] for a in c["accounts"]}
+    assert service == batch
+    for account in sorted(batch):
+        assert _decision(detected_client, account)["decision"] != "allow"
+
+
+def test_an_unknown_account_is_allowed(detected_client: TestClient) -> None:
+    assert _decision(detected_client, "never-seen") == {
+        "account_id": "never-seen",
+        "decision": "allow",
+        "campaign_id": None,
+        "score": 0.0,
+        "reasons": [],
+    }
+
+
+def test_an_open_campaign_is_reviewed_or_throttled_with_reasons(
+    detected_client: TestClient,
+) -> None:
+    camp = _campaigns(detected_client)[0]
+    assert camp["status"] == "open"
+    d = _decision(detected_client, camp["accounts"][0])
+    assert d["decision"] in ("review", "throttle")
+    assert d["campaign_id"] == camp["campaign_id"]
+    assert d["reasons"] and camp["campaign_id"] in d["reasons"][0]
+
+
+def test_block_makes_every_account_blocked_and_is_audited(detected_client: TestClient) -> None:
+    camp = _campaigns(detected_client)[0]
+    out = _act(detected_client, camp["campaign_id"], action="block", note="confirmed harvest")
+    assert out["campaign"]["status"] == "blocked"
+    for account in camp["accounts"]:
+        assert _decision(detected_client, account)["decision"] == "block"
+    page = detected_client.get(
+        f"/v1/campaigns/{camp['campaign_id']}", headers=auth("analyst")
+    ).json()
+    [entry] = page["audit"]
+    assert entry["action"] == "block" and entry["note"] == "confirmed harvest"
+    assert entry["actor"].startswith("analyst-") and entry["at"].endswith("Z")
+
+
+@pytest.mark.slow
+def test_dismissing_a_campaign_allows_its_accounts_and_survives_restart_and_redetection(
+    workspace_copy: Path,
+) -> None:
+    with TestClient(create_app(settings_for(workspace_copy))) as c:
+        camp = _campaigns(c)[0]
+        _act(c, camp["campaign_id"], action="dismiss", note="campus NAT")
+        others = {a for x in _campaigns(c) if x is not camp for a in x["accounts"]}
+        for account in set(camp["accounts"]) - others:
+            assert _decision(c, account)["decision"] == "allow"
+    with TestClient(create_app(settings_for(workspace_copy))) as c:  # restarted
+        again = next(x for x in _campaigns(c) if x["campaign_id"] == camp["campaign_id"])
+        assert again["status"] == "dismissed"
+        assert [e["action"] for e in c.get(
+            f"/v1/campaigns/{camp['campaign_id']}", headers=auth("analyst")
+        ).json()["audit"]] == ["dismiss"]  # fmt: skip
+        r = c.post("/v1/detect", headers=auth("analyst"))
+        assert r.status_code == 200 and r.json()["campaigns"] >= 1
+        after = next(x for x in _campaigns(c) if x["campaign_id"] == camp["campaign_id"])
+        assert after["status"] == "dismissed" and after["in_latest_run"]
+        assert _decision(c, camp["accounts"][0])["campaign_id"] != camp["campaign_id"]
+
+
+def test_dismissing_one_account_of_a_campaign_allows_only_that_account(
+    detected_client: TestClient,
+) -> None:
+    camp = max(_campaigns(detected_client), key=lambda x: len(x["accounts"]))
+    first, *rest = camp["accounts"]
+    _act(detected_client, camp["campaign_id"], action="dismiss", account_id=first)
+    _act(detected_client, camp["campaign_id"], action="block")
+    assert _decision(detected_client, first)["campaign_id"] != camp["campaign_id"]
+    assert all(_decision(detected_client, a)["decision"] == "block" for a in rest)
+
+
+def test_assign_and_comment_are_audited_without_changing_decisions(
+    detected_client: TestClient,
+) -> None:
+    camp = _campaigns(detected_client)[0]
+    before = _decision(detected_client, camp["accounts"][0])
+    _act(detected_client, camp["campaign_id"], action="assign", assignee="dana")
+    out = _act(detected_client, camp["campaign_id"], action="comment", note="watching")
+    assert out["campaign"]["assignee"] == "dana" and out["campaign"]["status"] == "open"
+    assert _decision(detected_client, camp["accounts"][0]) == before
+
+
+def test_bad_actions_are_refused(detected_client: TestClient) -> None:
+    cid = _campaigns(detected_client)[0]["campaign_id"]
+    r = detected_client.post(
+        f"/v1/campaigns/{cid}/actions", json={"action": "nuke"}, headers=auth("analyst")
+    )
+    assert r.status_code == 422
+    r = detected_client.post(
+        "/v1/campaigns/NOPE/actions", json={"action": "block"}, headers=auth("analyst")
+    )
+    assert r.status_code == 404
+    assert detected_client.get("/v1/campaigns/NOPE", headers=auth("analyst")).status_code == 404
+
+
+def test_a_newcomer_using_a_blocked_campaigns_indicator_is_blocked_on_arrival(
+    workspace_copy: Path,
+) -> None:
+    with TestClient(create_app(settings_for(workspace_copy))) as c:
+        camps = _campaigns(c)
+        policy = Policy()
+        found = [
+            (camp, ind)
+            for camp in camps
+            for ind in indicators_of(camp, policy)
+            if ind["kind"] in ROW_KINDS and ind["kind"] != "ip"
+        ]
+    assert found, "the detected campaigns should carry infrastructure indicators"
+    camp, ind = found[0]
+    kind, value = str(ind["kind"]), str(ind["value"])
+    # This deployment trusts that indicator kind enough to block on it.
+    settings = settings_for(workspace_copy, policy=Policy(fallback_blockable_kinds=(kind,)))
+    with TestClient(create_app(settings)) as c:
+        assert _decision(c, "newcomer-1")["decision"] == "allow"
+        _act(c, camp["campaign_id"], action="block")
+        row = {"request_id": "new-1", "timestamp": "2026-03-08T00:00:00Z",
+               "account_id": "newcomer-1", "model": "m", "prompt": "hello"}  # fmt: skip
+        if kind == "ip_prefix":
+            row["ip"] = value.split("/")[0].rsplit(".", 1)[0] + ".77"
+        else:
+            row[kind] = int(value) if kind == "asn" else value
+        r = c.post("/v1/exchanges", content=json.dumps(row).encode(), headers=auth("ingest"))
+        assert r.json()["accepted"] == 1
+        d = _decision(c, "newcomer-1")
+        assert d["decision"] == "block" and d["campaign_id"] == camp["campaign_id"]
+        assert value in d["reasons"][0]
+        # Dismissing that indicator stops it from deciding anyone.
+        _act(c, camp["campaign_id"], action="dismiss", indicator={"kind": kind, "value": value})
+        assert _decision(c, "newcomer-1")["decision"] == "allow"
+
+
+def test_the_policy_decides_and_loads_from_toml_or_json(
+    workspace_copy: Path, tmp_path: Path
+) -> None:
+    toml = tmp_path / "policy.toml"
+    toml.write_text('block_score = 0.0\nmax_unreviewed = "block"\nfollow_recommended = false\n')
+    policy = load_policy(toml)
+    with TestClient(create_app(settings_for(workspace_copy, policy=policy))) as c:
+        camp = _campaigns(c)[0]
+        assert _decision(c, camp["accounts"][0])["decision"] == "block"
+    js = tmp_path / "policy.json"
+    js.write_text(json.dumps({"review_score": 0.99, "throttle_score": 0.99}))
+    with TestClient(create_app(settings_for(workspace_copy, policy=load_policy(js)))) as c:
+        assert _decision(c, camp["accounts"][0])["decision"] == "allow"
+
+
+@pytest.mark.parametrize(
+    "doc", ['{"block_scor": 0.5}', '{"confirmed": "nuke"}', '{"review_score": 2}', "[1]"]
+)
+def test_a_bad_policy_is_a_config_error(tmp_path: Path, doc: str) -> None:
+    p = tmp_path / "policy.json"
+    p.write_text(doc)
+    with pytest.raises(ConfigError):
+        load_policy(p)
