@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 from distillguard.errors import ConfigError
 from distillguard.service import ApiKeys, Role, create_app
 from distillguard.service.app import route_access
+from distillguard.service.caseview import PUBLIC_PATHS
 from tests.service.conftest import KEYS, auth, settings_for
 
-OPEN = {("GET", "/healthz")}
+# /healthz, and the case view's page and assets (no data; the page signs in with a key).
+OPEN = {("GET", "/healthz")} | {("GET", p) for p in PUBLIC_PATHS}
 
 
 ROUTES = [

@@ -306,6 +306,9 @@ def create_app(settings: ServiceSettings, service: Service | None = None) -> Fas
     app.state.api_keys = settings.api_keys
     app.state.settings = settings
     app.include_router(router)
+    from distillguard.service import caseview  # the case view and gateway plug-ins (their module)
+
+    caseview.mount(app)
 
     @app.exception_handler(DistillguardError)
     async def _dg_error(_: Request, exc: DistillguardError) -> JSONResponse:
