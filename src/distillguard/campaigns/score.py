@@ -34,6 +34,7 @@ FAMILY_TEXT: dict[str, str] = {
     "signup": "signed up in the same hour",
     "client": "use the same uncommon client build (user agent + TLS fingerprint)",
     "email": "share an uncommon e-mail domain",
+    "intel": "match indicators a partner provider shared",
 }
 SINGLE_ORG_SHARE = 0.8
 OUTLIER_EXCESS = 0.2  # the margin over a reference at which a behaviour level is reported

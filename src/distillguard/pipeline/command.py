@@ -26,6 +26,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keyed-hash IPs, e-mail domains and payment fingerprints "
         "(default: $DISTILLGUARD_HASH_KEY)",
     )
+    parser.add_argument(
+        "--intel",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a partner's STIX bundle, or a workspace's intel/ directory (repeatable): "
+        "matching accounts get an intel.partner_indicator finding",
+    )
+    parser.add_argument(
+        "--share-key",
+        default=None,
+        help="the sharing group's key for --intel (default: $DISTILLGUARD_SHARE_KEY)",
+    )
     parser.add_argument("--config", type=Path, default=None, help="JSON file of DetectConfig")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -56,6 +70,15 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--until is not an RFC 3339 timestamp: {args.until!r}") from exc
     key = args.hash_key or os.environ.get("DISTILLGUARD_HASH_KEY")
     privacy = Privacy(hash_key=key.encode(), drop_text=False) if key else None
+    intel = None
+    if args.intel:
+        from distillguard.share.intel import IntelLinker, load_intel
+        from distillguard.share.keys import resolve_share_key
+
+        bundles = [i for path in args.intel for i in load_intel(path)]
+        intel = IntelLinker(
+            bundles, resolve_share_key(args.share_key), key.encode() if key else None
+        )
     detections = run_detect(
         args.inputs,
         args.out,
@@ -67,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         report=not args.no_report,
         engine=args.engine,
         spark_master=args.spark_master,
+        intel=intel,
     )
     s = detections.summary
     print(

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
@@ -36,6 +36,9 @@ from distillguard.campaigns.score import CommunityScore, score_community
 from distillguard.engine.base import Engine, in_process_signals
 from distillguard.linkage import LinkContext, build_linkers, link_accounts
 from distillguard.pipeline.sample import evenly_spaced_sample
+
+if TYPE_CHECKING:
+    from distillguard.share.intel import IntelLinker
 
 Progress = Callable[[str], None]
 
@@ -86,12 +89,16 @@ def detect(
     until: datetime | None = None,
     progress: Progress = _noop,
     engine: Engine | None = None,
+    intel: IntelLinker | None = None,
 ) -> Detections:
     """Run detection over a conformed request table (see :func:`distillguard.engine.conform`).
 
     ``engine`` (the one that opened ``requests``) runs the text signals on the sample; without
-    one they run in this process."""
+    one they run in this process. ``intel`` (partners' shared indicators, see
+    :mod:`distillguard.share.intel`) adds edges of its own family and per-campaign findings."""
     cfg = config or DetectConfig()
+    if intel is not None:
+        cfg = intel.configure(cfg)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -121,6 +128,9 @@ def detect(
     )
     ctx = LinkContext(requests=t, accounts=accounts, sample=sample, seed=cfg.seed)
     edges = link_accounts(ctx, build_linkers(cfg.linkage))
+    matches = intel.match(ctx) if intel is not None else None
+    if matches is not None and not matches.edges.is_empty():
+        edges = pl.concat([edges, matches.edges])
     lap("linkage")
     fused = fuse_edges(edges, cfg.cluster.reliability)
     edge_counts = {str(k): int(v) for k, v in edges.group_by("family").len().iter_rows()}
@@ -152,6 +162,8 @@ def detect(
     )
     lap("clustering")
     campaigns, verdicts = _campaigns(t, accounts, sample, harvest, levels, weighted, groups, cfg)
+    if matches is not None:
+        matches.annotate(campaigns)
     lap("campaigns")
     summary = {
         "accounts": accounts.height,
@@ -161,6 +173,8 @@ def detect(
         "edges": edge_counts,
         "timings": timings,
     }
+    if matches is not None:
+        summary["intel"] = matches.summary()
     return Detections(accounts=verdicts, campaigns=campaigns, summary=summary)
 
 

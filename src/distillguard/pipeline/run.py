@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from distillguard.campaigns.model import Detections
 from distillguard.engine import EngineSettings, make_engine
@@ -18,6 +19,9 @@ from distillguard.engine.tables import conform
 from distillguard.errors import InputError
 from distillguard.ingest import Privacy
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
+
+if TYPE_CHECKING:
+    from distillguard.share.intel import IntelLinker
 
 
 def _stderr(message: str) -> None:
@@ -38,6 +42,7 @@ def run_detect(
     engine: str = "duckdb",
     spark_master: str = "local[2]",
     spark_conf: dict[str, str] | None = None,
+    intel: IntelLinker | None = None,
 ) -> Detections:
     """Detect campaigns in request logs and write ``accounts.csv``, ``campaigns.json``,
     ``summary.json`` and ``report.html`` into ``out_dir``.
@@ -45,7 +50,8 @@ def run_detect(
     ``engine`` names an entry of :data:`distillguard.engine.ENGINES`: ``duckdb`` loads the logs
     into a scratch database inside ``out_dir`` (removed afterwards); ``spark`` reads Parquet with
     Spark (``spark_master``, ``spark_conf``). Either way rows that break the schema are quarantined
-    to ``out_dir/quarantine.jsonl`` and counted.
+    to ``out_dir/quarantine.jsonl`` and counted. ``intel``: partners' indicators as evidence
+    (see :mod:`distillguard.share.intel`).
     """
     progress: Progress = (lambda _m: None) if quiet else _stderr
     out_dir = Path(out_dir)
@@ -78,7 +84,7 @@ def run_detect(
                     "no valid requests in the input", source=", ".join(map(str, inputs))
                 )
             detections = detect(
-                conform(requests), config, until=until, progress=progress, engine=eng
+                conform(requests), config, until=until, progress=progress, engine=eng, intel=intel
             )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
