@@ -39,6 +39,8 @@ FAMILY_TEXT: dict[str, str] = {
 SINGLE_ORG_SHARE = 0.8
 OUTLIER_EXCESS = 0.2  # the margin over a reference at which a behaviour level is reported
 SINGLE_ORG_FACTOR = 0.3
+# A finding lists at most this many account ids; ``account_count`` always carries the true number.
+EVIDENCE_IDS = 100
 
 
 @dataclass
@@ -89,7 +91,14 @@ def score_community(
                     f"{len(linked)} of {n} accounts {FAMILY_TEXT.get(family, family)} "
                     f"(mean link strength {mean_w:.2f})"
                 ),
-                account_ids=tuple(account_ids[linked][:50].tolist()),
+                account_ids=tuple(account_ids[linked][:EVIDENCE_IDS].tolist()),
+                account_count=len(linked),
+                observed={
+                    "accounts_linked": len(linked),
+                    "coverage": round(coverage, 4),
+                    "mean_link_strength": round(mean_w, 4),
+                    "links": strong.height,
+                },
             )
         )
     coordination = 1.0 - miss
@@ -108,14 +117,21 @@ def score_community(
             else float(np.nanmedian(levels[ind.column]))
         )
         if level - median >= OUTLIER_EXCESS:
+            # Strength is the deviation from the population, not the raw level: a level of 0.6
+            # means little where the median account is at 0.5. The accounts behind it are the
+            # members that stand out on their own.
+            own = members[np.nan_to_num(mine, nan=-1.0) - median >= OUTLIER_EXCESS]
             findings.append(
                 Finding(
                     signal=f"behaviour.{ind.column}",
-                    strength=level,
+                    strength=min(max(level - median, 0.0), 1.0),
                     description=(
                         f"{ind.meaning}: level {level:.2f} across the campaign vs "
                         f"{median:.2f} for the median account"
                     ),
+                    account_ids=tuple(account_ids[own][:EVIDENCE_IDS].tolist()),
+                    account_count=len(own),
+                    observed={"level": round(level, 4), "population_level": round(median, 4)},
                 )
             )
     harvesting = float(combine(pooled, 1)[0])
@@ -130,6 +146,8 @@ def score_community(
                 Finding(
                     signal="context.single_org",
                     strength=float(top),
+                    account_count=int(counts.max()),
+                    observed={"share_in_one_org": round(float(top), 4)},
                     description=(
                         f"{top:.0%} of accounts belong to one organisation "
                         f"({values[counts.argmax()]}): looks like one customer's own fleet"
@@ -165,6 +183,11 @@ def _org_outliers(
                 f"harvest far more than those peers (median +"
                 f"{float(np.median(org_excess[out])):.2f})"
             ),
-            account_ids=tuple(account_ids[out][:50].tolist()),
+            account_ids=tuple(account_ids[out][:EVIDENCE_IDS].tolist()),
+            account_count=len(out),
+            observed={
+                "accounts_judged": int(judged.sum()),
+                "median_excess_over_org": round(float(np.median(org_excess[out])), 4),
+            },
         )
     ]

@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the sharing group's key for --intel (default: $DISTILLGUARD_SHARE_KEY)",
     )
+    parser.add_argument(
+        "--drop-text",
+        action="store_true",
+        help="do not store or publish prompt, response and system_prompt text (no excerpts)",
+    )
     parser.add_argument("--config", type=Path, default=None, help="JSON file of DetectConfig")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -69,7 +74,12 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise ConfigError(f"--until is not an RFC 3339 timestamp: {args.until!r}") from exc
     key = args.hash_key or os.environ.get("DISTILLGUARD_HASH_KEY")
-    privacy = Privacy(hash_key=key.encode(), drop_text=False) if key else None
+    drop_text = bool(getattr(args, "drop_text", False))
+    privacy = (
+        Privacy(hash_key=key.encode() if key else None, drop_text=drop_text)
+        if key or drop_text
+        else None
+    )
     intel = None
     if args.intel:
         from distillguard.share.intel import IntelLinker, load_intel

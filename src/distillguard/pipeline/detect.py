@@ -27,12 +27,11 @@ from distillguard.campaigns.cluster import (
     clustering_weights,
     find_communities,
     fuse_edges,
-    members_by_label,
     merge_interlinked,
     merge_lookalikes,
 )
-from distillguard.campaigns.model import AccountVerdict, Campaign, Detections
-from distillguard.campaigns.score import CommunityScore, score_community
+from distillguard.campaigns.decide import decide, flag_threshold, score_communities
+from distillguard.campaigns.model import Detections
 from distillguard.engine.base import Engine, in_process_signals
 from distillguard.linkage import LinkContext, build_linkers, link_accounts
 from distillguard.pipeline.sample import evenly_spaced_sample
@@ -52,7 +51,6 @@ SAMPLE_COLUMNS = (
     "turn_index",
     "model",
 )
-INDICATOR_KEYS = ("ip_prefix", "asn", "tls_fingerprint", "user_agent", "payment_fingerprint")
 
 
 @dataclass
@@ -140,15 +138,17 @@ def detect(
     communities = find_communities(weighted, accounts.height, cfg.cluster)
     flagged = np.zeros(accounts.height, dtype=bool)
     near: list[np.ndarray] = []
-    for members, r in _scored(communities, accounts, levels, weighted, cfg, cfg.lookalike_slack):
-        if r.score >= _threshold(len(members), cfg):
+    for members, r in score_communities(
+        communities, accounts, levels, weighted, cfg, cfg.lookalike_slack
+    ):
+        if r.score >= flag_threshold(len(members), cfg):
             flagged[members] = True
         elif len(members) >= cfg.small_campaign:
             near.append(members)
     # Modularity splits large sparse campaigns; regroup the flagged accounts among themselves.
     groups = find_communities(weighted, accounts.height, cfg.cluster, nodes=flagged, min_edge=0.0)
     confirmed = np.full(accounts.height, -1, dtype=np.int64)
-    for members, _ in _scored(groups, accounts, levels, weighted, cfg):
+    for members, _ in score_communities(groups, accounts, levels, weighted, cfg):
         confirmed[members] = int(groups[members[0]])
     profiles = standardized_profiles(accounts, profile_columns(accounts))
     groups = merge_lookalikes(
@@ -161,21 +161,51 @@ def detect(
         weighted, groups, min_edge=cfg.cluster.attach_min_edge, harvest=harvest
     )
     lap("clustering")
-    campaigns, verdicts = _campaigns(t, accounts, sample, harvest, levels, weighted, groups, cfg)
+    decision = decide(
+        t,
+        accounts,
+        sample,
+        harvest,
+        levels,
+        weighted,
+        groups,
+        cfg,
+        near=near,
+        communities=communities,
+        profiles=profiles,
+    )
     if matches is not None:
-        matches.annotate(campaigns)
+        matches.annotate(decision.campaigns)
     lap("campaigns")
     summary = {
         "accounts": accounts.height,
         "exchanges": int(accounts["n"].sum()),
-        "flagged_accounts": sum(v.flagged for v in verdicts),
-        "campaigns": len(campaigns),
+        "flagged_accounts": sum(v.flagged for v in decision.verdicts),
+        "campaigns": len(decision.campaigns),
+        "review_accounts": sum(len(r.accounts) for r in decision.review),
+        "window": _window(accounts),
         "edges": edge_counts,
         "timings": timings,
     }
     if matches is not None:
         summary["intel"] = matches.summary()
-    return Detections(accounts=verdicts, campaigns=campaigns, summary=summary)
+    return Detections(
+        accounts=decision.verdicts,
+        campaigns=decision.campaigns,
+        summary=summary,
+        review=decision.review,
+    )
+
+
+def _window(accounts: pl.DataFrame) -> dict[str, str | None]:
+    """First and last request analysed (after ``until``), RFC 3339."""
+    if accounts.is_empty():
+        return {"from": None, "to": None}
+    lo, hi = accounts["first_ts"].min(), accounts["last_ts"].max()
+    return {
+        "from": lo.isoformat().replace("+00:00", "Z") if isinstance(lo, datetime) else None,
+        "to": hi.isoformat().replace("+00:00", "Z") if isinstance(hi, datetime) else None,
+    }
 
 
 def _account_table(t: ir.Table) -> pl.DataFrame:
@@ -250,196 +280,3 @@ def _add_content_summary(accounts: pl.DataFrame, sample: pl.DataFrame) -> pl.Dat
             (pl.sum_horizontal(logs) / max(np.log(len(cap_cols)), 1e-9)).alias("cap_entropy"),
         )
     return accounts.join(per, on="idx", how="left").join(caps, on="idx", how="left")
-
-
-def _scored(
-    labels: np.ndarray,
-    accounts: pl.DataFrame,
-    levels: dict[str, np.ndarray],
-    weighted: pl.DataFrame,
-    cfg: DetectConfig,
-    slack: float = 0.0,
-) -> list[tuple[np.ndarray, CommunityScore]]:
-    """Score every community of at least ``min_accounts`` accounts; keep those that pass the
-    flag threshold (higher for small groups), or come within ``slack`` of it."""
-    ids = accounts["account_id"].to_numpy()
-    orgs = accounts["org_id"].to_numpy()
-    a = weighted["a"].to_numpy()
-    b = weighted["b"].to_numpy()
-    same = (labels[a] == labels[b]) & (labels[a] >= 0)
-    inside = weighted.filter(pl.Series(same)).with_columns(pl.Series("c", labels[a][same]))
-    by_label = {int(k[0]): g for k, g in inside.group_by("c")} if not inside.is_empty() else {}
-    population = {k: float(np.nanmedian(v)) for k, v in levels.items() if np.isfinite(v).any()}
-    excess = accounts["harvest_vs_org"].to_numpy() if "harvest_vs_org" in accounts.columns else None
-    out = []
-    for label, members in members_by_label(labels):
-        if len(members) < cfg.cluster.min_accounts:
-            continue
-        intra = by_label.get(label, weighted.clear())
-        result = score_community(
-            members,
-            ids,
-            orgs,
-            levels,
-            intra,
-            cfg.cluster.reliability,
-            population=population,
-            org_excess=excess,
-        )
-        if result.score >= _threshold(len(members), cfg) - slack:
-            out.append((members, result))
-    return out
-
-
-def _threshold(size: int, cfg: DetectConfig) -> float:
-    return cfg.flag_threshold + (cfg.small_margin if size < cfg.small_campaign else 0.0)
-
-
-def _campaigns(
-    t: ir.Table,
-    accounts: pl.DataFrame,
-    sample: pl.DataFrame,
-    harvest: np.ndarray,
-    levels: dict[str, np.ndarray],
-    weighted: pl.DataFrame,
-    groups: np.ndarray,
-    cfg: DetectConfig,
-) -> tuple[list[Campaign], list[AccountVerdict]]:
-    ids = accounts["account_id"].to_numpy()
-    # Outside any campaign an account is never flagged: its score stays below the threshold.
-    scores = 0.9 * cfg.flag_threshold * harvest
-    scored = [
-        (r.score, members, r.findings)
-        for members, r in _scored(groups, accounts, levels, weighted, cfg)
-    ]
-    scored.sort(key=lambda s: -s[0])
-    campaign_of: dict[int, str] = {}
-    membership = np.full(len(ids), -1)
-    for k, (score, members, _) in enumerate(scored):
-        membership[members] = k
-        # A member's score is its campaign's, nudged by its own harvesting level.
-        scores[members] = np.maximum(score * (0.85 + 0.15 * harvest[members]), cfg.flag_threshold)
-        campaign_of[k] = f"C{k + 1:04d}"
-    details = _campaign_details(t, ids, membership, campaign_of)
-    campaigns: list[Campaign] = []
-    for k, (score, members, findings) in enumerate(scored):
-        cid = campaign_of[k]
-        d = details.get(cid, {})
-        campaigns.append(
-            Campaign(
-                campaign_id=cid,
-                score=score,
-                accounts=sorted(ids[members].tolist()),
-                exchanges=int(d.get("exchanges", 0)),
-                first_seen=d.get("first_seen", datetime.min),
-                last_seen=d.get("last_seen", datetime.min),
-                capabilities=_capabilities(accounts, members),
-                indicators={
-                    **d.get("indicators", {}),
-                    **_template_indicators(sample, members),
-                },
-                evidence=findings,
-                timeline=d.get("timeline", []),
-                models=d.get("models", {}),
-                timeline_by_model=d.get("timeline_by_model", {}),
-            )
-        )
-    verdicts = [
-        AccountVerdict(
-            account_id=str(ids[i]),
-            score=float(min(max(scores[i], 0.0), 1.0)),
-            flagged=bool(membership[i] >= 0),
-            campaign_id=campaign_of.get(int(membership[i])),
-        )
-        for i in range(len(ids))
-    ]
-    return campaigns, verdicts
-
-
-def _template_indicators(sample: pl.DataFrame, members: np.ndarray) -> dict[str, list[Any]]:
-    """Prompt-template fingerprints (stable hashes of masked prompt skeletons) that two or more
-    of the campaign's accounts used, most shared first: shareable without any prompt text."""
-    if sample.is_empty() or "skeleton" not in sample.columns:
-        return {}
-    shared = (
-        sample.filter(pl.col("idx").is_in(pl.Series(members)) & pl.col("skeleton").is_not_null())
-        .group_by("skeleton")
-        .agg(pl.col("idx").n_unique().alias("accounts"), pl.len().alias("sampled_requests"))
-        .filter(pl.col("accounts") >= 2)
-        .sort(["accounts", "sampled_requests", "skeleton"], descending=[True, True, False])
-        .head(10)
-    )
-    if shared.is_empty():
-        return {}
-    return {
-        "prompt_template": [
-            {"value": f"{int(k):016x}", "accounts": int(a), "sampled_requests": int(r)}
-            for k, a, r in shared.iter_rows()
-        ]
-    }
-
-
-def _capabilities(accounts: pl.DataFrame, members: np.ndarray) -> dict[str, float]:
-    derived = ("cap_concentration", "cap_entropy")
-    cols = [c for c in accounts.columns if c.startswith("cap_") and c not in derived]
-    if not cols:
-        return {}
-    sub = accounts[members.tolist()]
-    weight = sub["n"].cast(pl.Float64).to_numpy()
-    mix = {c[4:]: float(np.average(sub[c].fill_null(0.0).to_numpy(), weights=weight)) for c in cols}
-    total = sum(mix.values()) or 1.0
-    return {k: v / total for k, v in sorted(mix.items(), key=lambda kv: -kv[1]) if v > 0}
-
-
-def _campaign_details(
-    t: ir.Table, ids: np.ndarray, membership: np.ndarray, campaign_of: dict[int, str]
-) -> dict[str, dict[str, Any]]:
-    """Exchanges, first/last seen, daily timeline, model mix and shared indicators per campaign."""
-    flagged = membership >= 0
-    if not flagged.any():
-        return {}
-    mapping = ibis.memtable(
-        {
-            "account_id": ids[flagged].tolist(),
-            "campaign_id": [campaign_of[int(m)] for m in membership[flagged]],
-        }
-    )
-    j = t.join(mapping, "account_id")
-    out: dict[str, dict[str, Any]] = {cid: {"indicators": {}} for cid in campaign_of.values()}
-    head = j.group_by("campaign_id").aggregate(
-        exchanges=j.count(), first_seen=j.timestamp.min(), last_seen=j.timestamp.max()
-    )
-    for row in head.to_pyarrow().to_pylist():
-        out[row["campaign_id"]].update(row)
-    daily = (
-        j.group_by(["campaign_id", j.timestamp.date().cast("string").name("day"), "model"])
-        .aggregate(n=ibis._.count())
-        .order_by(["campaign_id", "day", "model"])
-    )
-    for row in daily.to_pyarrow().to_pylist():
-        d = out[row["campaign_id"]]
-        d.setdefault("timeline_by_model", {}).setdefault(row["model"], []).append(
-            (row["day"], row["n"])
-        )
-        models = d.setdefault("models", {})
-        models[row["model"]] = models.get(row["model"], 0) + row["n"]
-        timeline = d.setdefault("timeline", [])
-        if timeline and timeline[-1][0] == row["day"]:
-            timeline[-1] = (row["day"], timeline[-1][1] + row["n"])
-        else:
-            timeline.append((row["day"], row["n"]))
-    for key in INDICATOR_KEYS:
-        shared = (
-            j.filter(j[key].notnull())
-            .group_by(["campaign_id", j[key].cast("string").name("value")])
-            .aggregate(accounts=ibis._.account_id.nunique(), exchanges=ibis._.count())
-            .filter(ibis._.accounts >= 2)
-            .order_by(
-                [ibis._.campaign_id, ibis._.accounts.desc(), ibis._.exchanges.desc(), "value"]
-            )
-        )
-        for row in shared.to_pyarrow().to_pylist():
-            items = out[row["campaign_id"]]["indicators"].setdefault(key, [])
-            if len(items) < 10:
-                items.append({k: row[k] for k in ("value", "accounts", "exchanges")})
-    return out

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from distillguard import __version__
 from distillguard.campaigns.model import Detections
 from distillguard.engine import EngineSettings, make_engine
 from distillguard.engine.tables import conform
@@ -108,6 +111,10 @@ def run_detect(
         },
         "ingest": ingest_summary,
     }
+    detections.run = run_metadata(
+        inputs, engine, detections.summary.get("window"), detections.summary.get("exchanges")
+    )
+    detections.summary["run"] = detections.run
     detections.write(out_dir)
     if report:
         from distillguard.report import render_report
@@ -115,3 +122,41 @@ def run_detect(
         render_report(out_dir)
     progress(f"wrote {out_dir} ({json.dumps(detections.summary['timings'])})")
     return detections
+
+
+def run_metadata(
+    inputs: Sequence[Path],
+    engine: str,
+    window: dict[str, str | None] | None,
+    exchanges_analysed: int | None,
+    generated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The ``run`` object of ``campaigns.json`` and ``summary.json``.
+
+    ``generated_at`` is now, or ``$SOURCE_DATE_EPOCH`` when set (the reproducible-builds
+    convention), so two runs on one log can give byte-identical files. ``run_id`` is a digest of
+    everything else in the object: the same tool on the same inputs at the same instant gives the
+    same id, any difference a new one.
+
+    >>> m = run_metadata([Path("log")], "duckdb", {"from": None, "to": None}, 0,
+    ...                  datetime(2026, 12, 2, tzinfo=UTC))
+    >>> m["generated_at"], len(m["run_id"])
+    ('2026-12-02T00:00:00Z', 16)
+    """
+    if generated_at is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        generated_at = (
+            datetime.fromtimestamp(int(epoch), UTC)
+            if epoch and epoch.isdigit()
+            else datetime.now(UTC)
+        )
+    doc: dict[str, Any] = {
+        "tool_version": __version__,
+        "generated_at": generated_at.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "engine": engine,
+        "inputs": [str(p) for p in inputs],
+        "window": dict(window or {"from": None, "to": None}),
+        "exchanges_analysed": int(exchanges_analysed or 0),
+    }
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+    return {"run_id": digest, **doc}

@@ -206,6 +206,7 @@ class IntelMatches:
                             f"(bundle {bundle}, file {source})"
                         ),
                         account_ids=tuple(ids[:50]),
+                        account_count=len(ids),
                         details={
                             "partner": partner,
                             "bundle": bundle,
@@ -348,7 +349,9 @@ class IntelLinker:
         if s.is_empty():
             return pl.DataFrame(schema={"idx": pl.Int64, "group": pl.Int64, "share": pl.Float64})
         skel = s["skeleton"].unique().sort()
-        hexed = pa.array([f"{int(k):016x}" for k in skel.to_list()], pa.string())
+        hexed = pa.array(
+            [f"{int(k) & 0xFFFFFFFFFFFFFFFF:016x}" for k in skel.to_list()], pa.string()
+        )
         local = self._local_form(TEMPLATE_KIND, hexed, scheme)
         if local is None:
             return None
