@@ -79,9 +79,11 @@ def test_only_blockable_indicators_are_exported_and_the_rest_is_context(
     }
     assert group_hash(b"k", "198.51.100.0/24") not in values  # not blockable: 40 accounts
     assert group_hash(b"k", RAW_SECRETS["ip_prefix"]) in values
-    assert len(objects(text, "indicator")) == 7
+    assert len(objects(text, "indicator")) == 6  # the ASN is context only: too coarse
+    assert "autonomous-system" not in text
     (note,) = objects(text, "note")
     assert "Withheld as not blockable" in note["content"] and "ip_prefix 1" in note["content"]
+    assert "asn 1" in note["content"]
     assert len(objects(text, "campaign")) == 1
 
 

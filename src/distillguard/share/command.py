@@ -66,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p = sub.add_parser(name, help=text)
         if name == "push":
             p.add_argument("bundle", type=Path)
+            p.add_argument(
+                "--with-extension-definition",
+                action="store_true",
+                help="also push the project's extension-definition (breaks medallion 3.0)",
+            )
         else:
             p.add_argument("--out", type=Path, required=True, help="bundle file to write")
             p.add_argument("--added-after", default=None, help="only objects added after this")
@@ -164,7 +169,10 @@ def run(args: argparse.Namespace) -> int:
 
     user, password = _credentials(args)
     if args.action == "push":
-        status = taxii.push(_read_json(args.bundle), args.url, user=user, password=password)
+        skip = () if args.with_extension_definition else taxii.SKIPPED_BY_DEFAULT
+        status = taxii.push(
+            _read_json(args.bundle), args.url, user=user, password=password, skip_types=skip
+        )
         print(json.dumps({"status": status.status, "added": status.success_count}))
         return 0
     bundle = taxii.pull(args.url, user=user, password=password, added_after=args.added_after)

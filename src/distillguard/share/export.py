@@ -43,6 +43,9 @@ PROJECT_IDENTITY_ID = "identity--4d3b4b6e-2f0a-4c51-9a43-0b6f3f7c2d11"
 ID_NAMESPACE = uuid.UUID("6f1c2a7e-3b1d-5c8e-9a40-d1571a6e2b15")
 FINGERPRINT_TYPE = "x-distillguard-fingerprint"
 NETWORK_KINDS = ("ip_prefix", "asn")
+# Too coarse to block or to match on: one ASN or country holds many unrelated customers at the
+# partner even when only the campaign used it at the reporter. Context (infrastructure, note) only.
+COARSE_KINDS = frozenset({"asn", "country"})
 
 
 @dataclass(frozen=True)
@@ -222,8 +225,8 @@ def _note_content(
     if not_blockable:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(not_blockable.items()))
         lines.append(
-            f"Withheld as not blockable (too common in the reporter's traffic, or prevalence "
-            f"unknown): {kinds}."
+            f"Withheld as not blockable (too common in the reporter's traffic, prevalence "
+            f"unknown, or too coarse to block: ASN, country): {kinds}."
         )
     if no_group:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(no_group.items()))
@@ -323,7 +326,7 @@ def _campaign(b: _Builder, c: CampaignRecord) -> tuple[int, Counter[str], Counte
     not_blockable: Counter[str] = Counter()
     no_group: Counter[str] = Counter()
     for ind in c.indicators:
-        if not ind.blockable:
+        if not ind.blockable or ind.kind in COARSE_KINDS:
             not_blockable[ind.kind] += 1
             continue
         value = b.opt.rekeyer.convert(ind.kind, ind.value)

@@ -45,6 +45,20 @@ REQUEST_KINDS = (
     "user_agent",
 )
 TEMPLATE_KIND = "prompt_template"
+# How much one kind of match says about the operator (cf. the linkage reliabilities): a card or a
+# fixed template is the operator's own; a proxy prefix nearly so; a client build (user agent, TLS
+# fingerprint) or an e-mail domain is shared by whoever runs the same software or mail provider,
+# so on its own it never makes an account match.
+KIND_WEIGHT: dict[str, float] = {
+    "payment_fingerprint": 1.0,
+    "prompt_template": 0.9,
+    "system_prompt": 0.9,
+    "ip_prefix": 0.8,
+    "email_domain": 0.4,
+    "user_agent": 0.3,
+    "tls_fingerprint": 0.3,
+    "asn": 0.1,
+}
 
 
 @dataclass(frozen=True)
@@ -225,8 +239,10 @@ class IntelLinker:
     """Links accounts that match the same partner campaign's indicators (family ``intel``).
 
     Self-describing like the built-in linkers: ``family``, ``reliability`` (how much one such link
-    counts when families fuse) and ``description`` live on the class. ``min_share`` is the share
-    of an account's requests (sampled requests for templates) that must match before it counts.
+    counts when families fuse) and ``description`` live on the class.
+    ``min_strength`` is the least match strength that counts: ``1 - prod(1 - w_k * share_k)``
+    over the kinds matched, ``share_k`` the share of the account's requests (sampled requests for
+    templates) that match and ``w_k`` the kind's :data:`KIND_WEIGHT`.
     """
 
     family: ClassVar[str] = "intel"
@@ -236,7 +252,7 @@ class IntelLinker:
     intel: Sequence[PartnerIntel]
     share_key: bytes | None
     ingest_key: bytes | None = None
-    min_share: float = 0.05
+    min_strength: float = 0.5
     fanout: int = 12
 
     def configure(self, config: Any) -> Any:
@@ -303,14 +319,16 @@ class IntelLinker:
         per = pl.concat(shares).join(
             wanted.select("group", "partner", "bundle", "source", "campaign").unique(), on="group"
         )
-        # Kinds are independent evidence: strength = 1 - prod(1 - share of each kind).
+        # Kinds are independent evidence: strength = 1 - prod(1 - weight * share of each kind).
+        weight = pl.col("kind").replace_strict(KIND_WEIGHT, default=0.3, return_dtype=pl.Float64)
+        per = per.with_columns((weight * pl.col("share").clip(0.0, 1.0)).alias("share"))
         accounts = (
             per.group_by(["idx", "group", "partner", "bundle", "source", "campaign"])
             .agg(
                 pl.col("kind").unique().sort().alias("kinds"),
                 (1.0 - (1.0 - pl.col("share").clip(0.0, 1.0)).product()).alias("strength"),
             )
-            .filter(pl.col("strength") >= self.min_share)
+            .filter(pl.col("strength") >= self.min_strength)
             .join(ctx.accounts.select("idx", "account_id"), on="idx")
             .sort(["group", "idx"])
         )

@@ -15,6 +15,10 @@ from typing import Any
 from distillguard.errors import DistillguardError, InputError
 
 PAGE = 100
+# Pushed only on request: medallion (3.0, memory backend) mistakes an extension-definition's own
+# ``version`` property ("1.0.0") for its manifest timestamp and then fails every GET of the
+# collection. Importers do not need it: the definition is fixed and documented (docs/sharing.md).
+SKIPPED_BY_DEFAULT = ("extension-definition",)
 
 
 class TaxiiError(DistillguardError):
@@ -30,10 +34,22 @@ def _collection(url: str, user: str | None, password: str | None) -> Any:
         raise TaxiiError(f"cannot open collection: {exc}", source=url) from exc
 
 
-def push(bundle: dict[str, Any], url: str, *, user: str | None, password: str | None) -> Any:
-    """Add every object of ``bundle`` to the collection at ``url``; the TAXII status back."""
-    if bundle.get("type") != "bundle":
+def push(
+    bundle: dict[str, Any],
+    url: str,
+    *,
+    user: str | None,
+    password: str | None,
+    skip_types: tuple[str, ...] = SKIPPED_BY_DEFAULT,
+) -> Any:
+    """Add the objects of ``bundle`` (but those of ``skip_types``) to the collection at ``url``;
+    the TAXII status back."""
+    if bundle.get("type") != "bundle" or not isinstance(bundle.get("objects"), list):
         raise InputError("not a STIX bundle")
+    bundle = {
+        **bundle,
+        "objects": [o for o in bundle["objects"] if o.get("type") not in skip_types],
+    }
     col = _collection(url, user, password)
     try:
         status = col.add_objects(json.dumps(bundle), wait_for_completion=True, timeout=30)
