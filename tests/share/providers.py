@@ -2,10 +2,11 @@
 
 The scenario is a small preset built from the simulator's own tactics: ordinary customers of every
 kind, and one operator who runs a gradual pool of accounts through a small datacenter proxy pool,
-pays with two cards and builds prompts from fixed templates. Two of every three of its accounts
-go to A, one to B (the operator spreads thin at B), so both see the same proxy network, cards and
-templates under different accounts. Legitimate customers go to one provider only, by organisation
-(accounts without an organisation by account id): A's customers never appear at B.
+pays with four cards. For each card one of its accounts goes to B and the others to A (the
+operator spreads thin at B): both see the same cards and proxy network under different accounts,
+but only A sees a card shared by several accounts. Legitimate customers go to one provider
+only, by organisation (accounts without an organisation by account id): A's customers never
+appear at B.
 """
 
 from __future__ import annotations
@@ -87,15 +88,18 @@ def two_providers(root: Path, *, scale: float = 1.0, seed: int = 11) -> tuple[Pa
         ).fetchall()
     )
     side: dict[str, str] = {}
-    attack = sorted(
-        (r for r in labels if r["label"] == "attack"),
-        key=lambda r: (r["campaign_id"], r["account_id"]),
-    )
-    rank: dict[str, int] = {}
-    for r in attack:
-        k = rank.get(r["campaign_id"], 0)
-        side[r["account_id"]] = "AAB"[k % 3]
-        rank[r["campaign_id"]] = k + 1
+    # The operator's accounts by the card they pay with: per card, one account at B and the rest
+    # at A, so B never sees two of its accounts share a card but A sees each card on several.
+    cards = con.execute(
+        "SELECT account_id, mode(payment_fingerprint) "
+        f"FROM read_parquet('{full}/requests/*.parquet') GROUP BY 1"
+    ).fetchall()
+    card_of = dict(cards)
+    seen_card: set[str] = set()
+    for r in sorted((r for r in labels if r["label"] == "attack"), key=lambda r: r["account_id"]):
+        card = f"{r['campaign_id']}|{card_of.get(r['account_id'])}"
+        side[r["account_id"]] = "A" if card in seen_card else "B"
+        seen_card.add(card)
     for r in labels:
         if r["label"] != "attack":
             key = orgs.get(r["account_id"]) or r["account_id"]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -43,6 +44,7 @@ REQUEST_KINDS = (
     "email_domain",
     "tls_fingerprint",
     "user_agent",
+    "system_prompt",
 )
 TEMPLATE_KIND = "prompt_template"
 # How much one kind of match says about the operator (cf. the linkage reliabilities): a card or a
@@ -338,7 +340,7 @@ class IntelLinker:
         self, ctx: LinkContext, kind: str, scheme: str, wanted: pl.DataFrame
     ) -> pl.DataFrame | None:
         t = ctx.requests
-        col = t[kind].cast("string")
+        col = _value_expr(t, kind).cast("string")
         distinct = t.select(v=col).filter(ibis._.v.notnull()).distinct().to_pyarrow()["v"]
         local = self._local_form(kind, distinct.combine_chunks(), scheme)
         if local is None:
@@ -395,6 +397,14 @@ class IntelLinker:
         idx = accounts["idx"].to_numpy()
         s = accounts["strength"].to_numpy()
         return canonical_edges(idx[i], idx[j], np.minimum(s[i], s[j]), self.family, merge="max")
+
+
+def _value_expr(t: ir.Table, kind: str) -> ir.Value:
+    """The stored form of an indicator kind, as ``campaigns.json`` derives it: a system prompt
+    is the first 16 hex digits of its SHA-256, never the text."""
+    if kind == "system_prompt":
+        return t.system_prompt.hexdigest("sha256").substr(0, 16)
+    return t[kind]
 
 
 def _campaigns_of(intel: PartnerIntel) -> Iterable[str]:
