@@ -1,12 +1,12 @@
 """Two providers, one operator: one simulator run split by account into provider A and B.
 
 The scenario is a small preset built from the simulator's own tactics: ordinary customers of every
-kind, and one operator who runs a gradual pool of accounts through a small datacenter proxy pool,
-pays with four cards. For each card one of its accounts goes to B and the others to A (the
-operator spreads thin at B): both see the same cards and proxy network under different accounts,
-but only A sees a card shared by several accounts. Legitimate customers go to one provider
-only, by organisation (accounts without an organisation by account id): A's customers never
-appear at B.
+kind, and one operator who signs up a burst of accounts, sends through a residential proxy pool,
+paraphrases its prompt wrappers and pays with four cards. For each card one of its accounts goes
+to B and the others to A (the operator spreads thin at B): both see the same cards and proxy
+network under different accounts, but only A sees a card shared by several accounts. Legitimate
+customers go to one provider only, by organisation (accounts without an organisation by account
+id): A's customers never appear at B.
 """
 
 from __future__ import annotations
@@ -34,16 +34,16 @@ from distillguard.simulate.tactics import (
 
 OPERATOR = Campaign(
     "operator-x",
-    15,
+    16,
     3_000,
     (
-        AccountPool("gradual", -1, 6),
+        AccountPool("burst", -1, 1),
         Pathway("individual"),
-        PaymentReuse(2),
-        ProxyNetwork("datacenter", pool_size=16, sticky=2),
+        PaymentReuse(4),
+        ProxyNetwork("residential", pool_size=200, sticky=2),
         HumanJitter(operator_tz=8.0, session_mean=4, gap_s=60),
         LowAndSlow(0.3),
-        Wrappers(obfuscated=False, templates_per_account=1),
+        Wrappers(obfuscated=True),
         Capabilities((("reasoning_trace", 0.5), ("rubric_grading", 0.5))),
         Sampling(((8192, 0.6), (16000, 0.4)), ((0.7, 0.6), (1.0, 0.4)), noise=0.3),
     ),
