@@ -383,7 +383,9 @@ def calibration_at(score: float) -> dict[str, Any] | None:
             return {
                 "bin": [row["low"], row["high"]],
                 "precision": row["precision"],
+                "precision_low95": row.get("precision_low95"),
                 "accounts": row["accounts"],
+                "campaigns": row.get("campaigns"),
                 "measured_on": table.get("measured_on"),
             }
     return None
