@@ -225,11 +225,17 @@ def _floors(labels: np.ndarray, harvest: np.ndarray | None, q: float) -> np.ndar
 
 
 def members_by_label(labels: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """``(label, member indices)`` for every label >= 0, in one sort rather than a scan each."""
+    """``(label, member indices)`` for every label >= 0, in one sort rather than a scan each.
+
+    >>> [(k, m.tolist()) for k, m in members_by_label(np.array([1, -1, 0, 1]))]
+    [(0, [2]), (1, [0, 3])]
+    >>> members_by_label(np.array([-1, -1]))
+    []
+    """
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
     start = np.searchsorted(sorted_labels, 0)
-    if start == len(sorted_labels):  # no labelled member: np.split would still give one chunk
+    if start == len(sorted_labels):
         return []
     values, first = np.unique(sorted_labels[start:], return_index=True)
     chunks = np.split(order[start:], first[1:])

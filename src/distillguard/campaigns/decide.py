@@ -383,7 +383,9 @@ def calibration_at(score: float) -> dict[str, Any] | None:
             return {
                 "bin": [row["low"], row["high"]],
                 "precision": row["precision"],
+                "precision_low95": row.get("precision_low95"),
                 "accounts": row["accounts"],
+                "campaigns": row.get("campaigns"),
                 "measured_on": table.get("measured_on"),
             }
     return None
@@ -808,7 +810,13 @@ def review_queue(
         rest = members[free[members] & (near_labels[members] < 0)]
         near_labels[rest] = k
     for members, r in score_communities(near_labels, accounts, levels, weighted, cfg, slack=1.0):
-        groups.append(("near_miss", r.score, members, _group_reasons(r), None))
+        why = (
+            f"{len(members)} linked accounts scored {r.score:.2f}, under their threshold "
+            f"{flag_threshold(len(members), cfg):.2f} (harvest {r.harvesting:.2f}, "
+            f"coordination {r.coordination:.2f})",
+            *_group_reasons(r, 3),
+        )
+        groups.append(("near_miss", r.score, members, why, None))
         seen[members] = True
     if communities is not None and profiles is not None and campaigns:
         candidate = np.where(free & ~seen, communities, -1)
@@ -848,17 +856,14 @@ def review_queue(
     meaning = {ind.column: ind.meaning for ind in HARVEST_INDICATORS}
     singles = np.flatnonzero(free & ~seen)
     singles = singles[np.lexsort((ids[singles], -scores[singles]))][:budget]
+    median = {c: float(np.nanmedian(v)) for c, v in levels.items() if c in meaning}
     for i in singles:
         tops = sorted(
-            (
-                (float(levels[c][i]) - float(np.nanmedian(levels[c])), c)
-                for c in levels
-                if c in meaning
-            ),
+            ((float(levels[c][i]) - m, c) for c, m in median.items()),
             key=lambda x: -np.nan_to_num(x[0], nan=-9.0),
         )
         reasons = tuple(
-            f"{meaning[c]} ({levels[c][i]:.2f} vs median {np.nanmedian(levels[c]):.2f})"
+            f"{meaning[c]} ({levels[c][i]:.2f} vs median {median[c]:.2f})"
             for d, c in tops[:3]
             if np.isfinite(d) and d >= OUTLIER_EXCESS
         )

@@ -259,6 +259,13 @@ def _indicator_rows(indicators: Any, n_accounts: int) -> tuple[list[IndicatorRow
     """Normalise the ``indicators`` object; see docs/report.md for the accepted shapes."""
     rows: list[IndicatorRow] = []
     hidden = 0
+    if isinstance(indicators, list):  # schema v2: [{"kind", "value", "accounts_in_campaign", ...}]
+        grouped: dict[str, list[Any]] = {}
+        for i in indicators:
+            if isinstance(i, dict):
+                accounts = i.get("accounts_in_campaign", i.get("accounts"))
+                grouped.setdefault(str(i.get("kind")), []).append({**i, "accounts": accounts})
+        indicators = grouped
     if not isinstance(indicators, dict):
         return rows, hidden
     for kind, values in indicators.items():
