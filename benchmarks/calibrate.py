@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,26 @@ def pool(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                 if name == "campaigns":
                     acc["campaigns"] = acc.get("campaigns", 0) + b.get("campaigns", 0)
         out[name] = [
-            {**b, "precision": round(b["attack"] / b["accounts"], 4) if b["accounts"] else None}
+            {
+                **b,
+                "precision": round(b["attack"] / b["accounts"], 4) if b["accounts"] else None,
+                "precision_low95": wilson_low(b["attack"], b["accounts"]),
+            }
             for _, b in sorted(bins.items())
         ]
     return out
+
+
+def wilson_low(hits: int, n: int, z: float = 1.96) -> float | None:
+    """Lower end of the 95 % Wilson interval: what the precision is at least, given how few
+    accounts a bin may hold (accounts of one campaign are not independent, so read it as an
+    upper bound on the certainty)."""
+    if n == 0:
+        return None
+    p = hits / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return round((centre - spread) / (1 + z * z / n), 4)
 
 
 def main() -> None:

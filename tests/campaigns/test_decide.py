@@ -186,3 +186,35 @@ def test_without_near_misses_the_queue_holds_the_top_accounts_only() -> None:
         ("account", ("a006",)),
         ("account", ("a005",)),
     ]
+
+
+def test_an_unflagged_group_that_behaves_like_a_campaign_is_queued_as_its_lookalike() -> None:
+    n = 15
+    rng = np.random.default_rng(0)
+    profiles = np.vstack(
+        [
+            rng.normal(3.0, 0.3, (5, 6)),  # the flagged campaign
+            rng.normal(3.0, 0.3, (5, 6)),  # same job, unlinked fleet
+            rng.normal(-3.0, 0.3, (5, 6)),  # something else entirely
+        ]
+    )
+    communities = np.repeat([0, 1, 2], 5)
+    flagged = communities == 0
+    levels = {"trace_share": np.full(n, 0.5)}
+    queue = review_queue(
+        _accounts(n),
+        levels,
+        pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64}),
+        DetectConfig(),
+        flagged=flagged,
+        scores=np.full(n, 0.2),
+        communities=communities,
+        profiles=profiles,
+        campaigns=[("C0001", np.flatnonzero(flagged))],
+        findings=FindingsConfig(review_max_accounts=10, review_top_accounts=0),
+    )
+    lookalikes = [r for r in queue if r.kind == "lookalike"]
+    assert len(lookalikes) == 1
+    assert lookalikes[0].campaign_id == "C0001"
+    assert lookalikes[0].accounts == tuple(f"a{i:03d}" for i in range(5, 10))
+    assert "behaves like campaign C0001" in lookalikes[0].reasons[0]

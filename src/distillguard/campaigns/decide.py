@@ -400,7 +400,9 @@ def calibration_at(score: float) -> dict[str, Any] | None:
             return {
                 "bin": [row["low"], row["high"]],
                 "precision": row["precision"],
+                "precision_low95": row.get("precision_low95"),
                 "accounts": row["accounts"],
+                "campaigns": row.get("campaigns"),
                 "measured_on": table.get("measured_on"),
             }
     return None
@@ -871,17 +873,14 @@ def review_queue(
     meaning = {ind.column: ind.meaning for ind in HARVEST_INDICATORS}
     singles = np.flatnonzero(free & ~seen)
     singles = singles[np.lexsort((ids[singles], -scores[singles]))][:budget]
+    median = {c: float(np.nanmedian(v)) for c, v in levels.items() if c in meaning}
     for i in singles:
         tops = sorted(
-            (
-                (float(levels[c][i]) - float(np.nanmedian(levels[c])), c)
-                for c in levels
-                if c in meaning
-            ),
+            ((float(levels[c][i]) - m, c) for c, m in median.items()),
             key=lambda x: -np.nan_to_num(x[0], nan=-9.0),
         )
         reasons = tuple(
-            f"{meaning[c]} ({levels[c][i]:.2f} vs median {np.nanmedian(levels[c]):.2f})"
+            f"{meaning[c]} ({levels[c][i]:.2f} vs median {median[c]:.2f})"
             for d, c in tops[:3]
             if np.isfinite(d) and d >= OUTLIER_EXCESS
         )

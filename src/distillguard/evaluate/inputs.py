@@ -192,7 +192,9 @@ def _create_from_csv(
     required: tuple[str, ...],
 ) -> None:
     try:
-        rel = con.read_csv(str(path), header=True, all_varchar=True)
+        # null_padding: rows with fewer cells than the header (a v1 four-column row appended to
+        # a file with the v2 extra columns) read as NULL for the missing ones.
+        rel = con.read_csv(str(path), header=True, all_varchar=True, null_padding=True)
     except duckdb.Error as exc:
         raise InputError(f"cannot read CSV: {_first_line(exc)}", source=str(path)) from exc
     _has_columns(rel.columns, required, path)

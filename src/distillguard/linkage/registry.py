@@ -93,13 +93,18 @@ def reliability(linkers: Sequence[Linker]) -> dict[str, float]:
     return {f: float(lk.reliability) for f, lk in seen.items()}
 
 
+OUTSIDE_FAMILIES: dict[str, str] = {}
+"""``family -> description`` of evidence families whose components are built from run inputs
+rather than the linkage config (partner intel): they register their sentence here, once."""
+
+
 def family_description(family: str, linkers: Sequence[Linker] = ()) -> str:
     """The evidence sentence of ``family``: from the given linkers, else from the registered
-    class that declares it, else the family name itself."""
+    class that declares it, else from :data:`OUTSIDE_FAMILIES`, else the family name itself."""
     for lk in linkers:
         if lk.family == family:
             return lk.description
     for cls in LINKERS.values():
         if getattr(cls, "family", None) == family and getattr(cls, "description", ""):
             return str(cls.description)
-    return family
+    return OUTSIDE_FAMILIES.get(family, family)

@@ -39,6 +39,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: $DISTILLGUARD_HASH_KEY)",
     )
     parser.add_argument(
+        "--intel",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a partner's STIX bundle, or a workspace's intel/ directory (repeatable): "
+        "matching accounts get an intel.partner_indicator finding",
+    )
+    parser.add_argument(
+        "--share-key",
+        default=None,
+        help="the sharing group's key for --intel (default: $DISTILLGUARD_SHARE_KEY)",
+    )
+    parser.add_argument(
         "--drop-text",
         action="store_true",
         help="do not store or publish prompt, response and system_prompt text (no excerpts)",
@@ -96,6 +110,15 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config) if args.config else DetectConfig()
     if args.previous is not None:
         config = replace(config, previous_campaigns=load_previous_campaigns(args.previous))
+    intel = None
+    if args.intel:
+        from distillguard.share.intel import IntelLinker, load_intel
+        from distillguard.share.keys import resolve_share_key
+
+        bundles = [i for path in args.intel for i in load_intel(path)]
+        intel = IntelLinker(
+            bundles, resolve_share_key(args.share_key), key.encode() if key else None
+        )
     with make_progress(quiet=args.quiet, mode=args.progress) as progress:
         detections = run_detect(
             args.inputs,
@@ -109,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             engine=args.engine,
             spark_master=args.spark_master,
             progress=progress,
+            intel=intel,
         )
     s = detections.summary
     print(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
@@ -28,6 +29,9 @@ from distillguard.pipeline.config import DetectConfig
 from distillguard.pipeline.progress import stage_done
 from distillguard.signals import sample_request_signals, sample_size, summarise_by_account
 
+if TYPE_CHECKING:
+    from distillguard.share.intel import IntelLinker
+
 Progress = Callable[[str], None]
 
 __all__ = ["DetectConfig", "Progress", "detect"]
@@ -44,13 +48,17 @@ def detect(
     until: datetime | None = None,
     progress: Progress = _noop,
     engine: Engine | None = None,
+    intel: IntelLinker | None = None,
 ) -> Detections:
     """Run detection over a conformed request table (see :func:`distillguard.engine.conform`).
 
     ``engine`` (the one that opened ``requests``) runs the text signals on the sample; without
-    one they run in this process."""
+    one they run in this process. ``intel`` (partners' shared indicators, see
+    :mod:`distillguard.share.intel`) adds edges of its own family and per-campaign findings."""
     cfg = (config or DetectConfig()).check()
     linkers = cfg.linkers()
+    if intel is not None:
+        cfg = intel.configure(cfg)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -80,6 +88,9 @@ def detect(
     accounts, levels = score_accounts(accounts)
     ctx = LinkContext(requests=t, accounts=accounts, sample=sample, seed=cfg.seed)
     edges = link_accounts(ctx, linkers)
+    matches = intel.match(ctx) if intel is not None else None
+    if matches is not None and not matches.edges.is_empty():
+        edges = pl.concat([edges, matches.edges])
     lap("linkage")
     graph = build_graph(edges, accounts, cfg.cluster)
     del edges  # millions of rows at scale; only the fused pairs are needed from here on
@@ -112,6 +123,8 @@ def detect(
         communities=groups.communities,
         profiles=groups.profiles,
     )
+    if matches is not None:
+        matches.annotate(decision.campaigns)
     lap("campaigns")
     summary = {
         "accounts": accounts.height,
@@ -123,6 +136,8 @@ def detect(
         "edges": graph.edge_counts,
         "timings": timings,
     }
+    if matches is not None:
+        summary["intel"] = matches.summary()
     return Detections(
         accounts=decision.verdicts,
         campaigns=decision.campaigns,

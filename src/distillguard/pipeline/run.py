@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distillguard import __version__
 from distillguard.campaigns.model import Detections
@@ -24,6 +24,9 @@ from distillguard.ingest import Privacy
 from distillguard.pipeline.coverage import data_coverage
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
 from distillguard.pipeline.progress import ingest_starts, stage_done
+
+if TYPE_CHECKING:
+    from distillguard.share.intel import IntelLinker
 
 
 def _stderr(message: str) -> None:
@@ -45,6 +48,7 @@ def run_detect(
     spark_master: str = "local[2]",
     spark_conf: dict[str, str] | None = None,
     progress: Progress | None = None,
+    intel: IntelLinker | None = None,
 ) -> Detections:
     """Detect campaigns in request logs and write ``accounts.csv``, ``campaigns.json``,
     ``summary.json`` and ``report.html`` into ``out_dir``.
@@ -56,6 +60,7 @@ def run_detect(
 
     ``progress`` receives one line per finished stage (default: stderr unless ``quiet``); a
     display from :func:`distillguard.pipeline.progress.make_progress` also draws bars with ETA.
+    ``intel``: partners' indicators as evidence (see :mod:`distillguard.share.intel`).
     """
     if progress is None:
         progress = (lambda _m: None) if quiet else _stderr
@@ -94,7 +99,9 @@ def run_detect(
                     "no valid requests in the input", source=", ".join(map(str, inputs))
                 )
             conformed = conform(requests)
-            detections = detect(conformed, config, until=until, progress=progress, engine=eng)
+            detections = detect(
+                conformed, config, until=until, progress=progress, engine=eng, intel=intel
+            )
             coverage = data_coverage(conformed)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
