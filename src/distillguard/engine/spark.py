@@ -32,6 +32,7 @@ from distillguard.errors import ConfigError, InputError
 from distillguard.ingest.base import quarantine_table, sql_type
 from distillguard.ingest.privacy import ip_prefix
 from distillguard.ingest.store import QuarantineWriter
+from distillguard.resources import memory_limit_bytes
 from distillguard.schema import REQUEST_SCHEMA, STATUS_VALUES
 
 if TYPE_CHECKING:
@@ -184,9 +185,12 @@ class SparkEngine(Engine):
         from pyspark.sql import SparkSession
 
         self._owns_session = SparkSession.getActiveSession() is None
-        session = self._session = spark_session(
-            self.settings.spark_master, self.settings.spark_conf
-        )
+        conf = dict(self.settings.spark_conf)
+        if self.settings.spark_master.startswith("local"):
+            # One JVM on this machine: its heap follows the run's memory setting.
+            mib = memory_limit_bytes(self.settings.memory_limit) >> 20
+            conf.setdefault("spark.driver.memory", f"{max(mib, 1024)}m")
+        session = self._session = spark_session(self.settings.spark_master, conf)
         try:
             df = session.read.option("recursiveFileLookup", "true").parquet(*paths)
         except AnalysisException as exc:

@@ -25,6 +25,7 @@ from distillguard.errors import ConfigError, DistillguardError, InputError
 from distillguard.ingest.adapters import ADAPTERS, resolve_sources
 from distillguard.ingest.base import DEFAULT_BATCH_SIZE, Batch, temp_name
 from distillguard.ingest.privacy import Privacy, with_ip_prefix
+from distillguard.resources import duckdb_memory_limit
 from distillguard.schema import STORED_SCHEMA
 
 TextFeatures = Callable[[pa.Table], pa.Table]
@@ -34,11 +35,17 @@ _ORD = "_dg_batch_order"  # row position in a batch: the first occurrence of an 
 
 @dataclass
 class IngestStats:
-    """What one ingest run did. ``rows_read = rows_stored + rows_duplicate + rows_quarantined``."""
+    """What one ingest run did. ``rows_read = rows_stored + rows_duplicate + rows_quarantined``.
+
+    ``rows_duplicate_conflicting`` counts the duplicates (included in ``rows_duplicate``) whose
+    content differs from the stored row with the same ``request_id``: a broken exporter or
+    tampering, never a harmless retry.
+    """
 
     rows_read: int = 0
     rows_stored: int = 0
     rows_duplicate: int = 0
+    rows_duplicate_conflicting: int = 0
     rows_quarantined: int = 0
     quarantine_file: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
@@ -46,7 +53,14 @@ class IngestStats:
 
     def summary_line(self) -> str:
         """The one JSON line the ``ingest`` command prints."""
-        keys = ("rows_read", "rows_stored", "rows_duplicate", "rows_quarantined", "quarantine_file")
+        keys = (
+            "rows_read",
+            "rows_stored",
+            "rows_duplicate",
+            "rows_duplicate_conflicting",
+            "rows_quarantined",
+            "quarantine_file",
+        )
         d = asdict(self)
         return json.dumps({k: d[k] for k in keys})
 
@@ -311,7 +325,9 @@ class Workspace:
 
     root: Path
     db_name: str = "distillguard.duckdb"
-    memory_limit: str = "1GB"  # DuckDB's buffer pool; its default (80% of RAM) caches every block
+    # DuckDB's buffer pool: a size or share (distillguard.resources; None: the machine's
+    # default). DuckDB's own default (80% of RAM) would cache every block it ever read.
+    memory_limit: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -331,7 +347,7 @@ class Workspace:
             if not read_only:
                 Path(self.root).mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(str(self.db_path), read_only=read_only)
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute(f"SET memory_limit = '{duckdb_memory_limit(self.memory_limit)}'")
             return con
         except (OSError, duckdb.Error) as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
