@@ -24,7 +24,7 @@ import pyarrow as pa
 from distillguard.errors import ConfigError, DistillguardError, InputError
 from distillguard.ingest.adapters import ADAPTERS, resolve_sources
 from distillguard.ingest.base import DEFAULT_BATCH_SIZE, Batch, temp_name
-from distillguard.ingest.privacy import Privacy, with_ip_prefix
+from distillguard.ingest.privacy import HASHED_FIELDS, TEXT_FIELDS, Privacy, with_ip_prefix
 from distillguard.resources import duckdb_memory_limit
 from distillguard.schema import STORED_SCHEMA
 
@@ -149,11 +149,21 @@ def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> 
     return int(row[0]) if row else 0
 
 
-class QuarantineWriter:
-    """Appends quarantined rows to a JSON Lines file, created on the first bad row."""
+RAW_MAX_CHARS = 64 << 10  # a quarantined 50 MB row keeps its first 64 KiB: enough to debug
 
-    def __init__(self, path: Path | None) -> None:
+
+class QuarantineWriter:
+    """Appends quarantined rows to a JSON Lines file, created on the first bad row.
+
+    Each line has ``source``, the line or row number, ``reason`` and ``raw``. With a hash key or
+    drop-text in force, ``raw`` is not the original record: it is the row's canonical fields
+    with the same protection as storage (identifiers keyed-hashed, text dropped), or null when
+    the record could not be read into fields at all; nothing raw leaves through the quarantine.
+    """
+
+    def __init__(self, path: Path | None, privacy: Privacy | None = None) -> None:
         self.path = path
+        self.privacy = privacy or Privacy()
         self._fh: IO[str] | None = None
 
     def write(self, rows: pa.Table) -> None:
@@ -163,13 +173,40 @@ class QuarantineWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept across batches)
         # Quarantined rows are the rare bad ones, so a loop over them is fine.
+        lines = []
         for r in rows.to_pylist():
             rec: dict[str, Any] = {"source": r["source"], r["unit"]: r["location"]}
             rec["reason"] = r["reason"]
-            rec["raw"] = r["raw"]
-            self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            rec.update(self._raw(r))
+            lines.append(json.dumps(rec, ensure_ascii=False) + "\n")
+        self._fh.write("".join(lines))
         self._fh.flush()
         os.fsync(self._fh.fileno())
+
+    def _raw(self, r: dict[str, Any]) -> dict[str, Any]:
+        p = self.privacy
+        if p.hash_key is None and not p.drop_text:
+            raw = r.get("raw")
+            if isinstance(raw, str) and len(raw) > RAW_MAX_CHARS:
+                return {"raw": raw[:RAW_MAX_CHARS], "raw_truncated": True}
+            return {"raw": raw}
+        fields = r.get("fields")
+        if not fields:
+            return {"raw": None, "redacted": True}
+        doc = json.loads(fields)
+        if not isinstance(doc, dict):
+            return {"raw": None, "redacted": True}
+        if p.hash_key is not None:
+            for name in HASHED_FIELDS:
+                if doc.get(name) is not None:
+                    doc[name] = p.hash_value(str(doc[name]))
+        if p.drop_text:
+            for name in TEXT_FIELDS:
+                doc.pop(name, None)
+        text = json.dumps(doc, ensure_ascii=False)
+        if len(text) > RAW_MAX_CHARS:
+            return {"raw": text[:RAW_MAX_CHARS], "raw_truncated": True, "redacted": True}
+        return {"raw": text, "redacted": True}
 
     def close(self) -> None:
         if self._fh is not None:
@@ -233,7 +270,7 @@ def load_requests(
         return stats
     stats = IngestStats()
     reasons: Counter[str] = Counter()
-    writer = QuarantineWriter(quarantine_path)
+    writer = QuarantineWriter(quarantine_path, privacy)
     try:
         # Adapters yield blocks of at most ~32 MB; blocks are gathered up to ``batch_size`` rows
         # per transaction, so DuckDB can write whole row groups instead of going through its WAL.

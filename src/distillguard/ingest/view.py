@@ -21,22 +21,29 @@ reading two columns reads only those columns. Any other format, or a hash key, f
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from distillguard.errors import ConfigError, InputError
 from distillguard.ingest.adapters import resolve_sources
-from distillguard.ingest.base import sql_type, temp_name, validate_sql
+from distillguard.ingest.base import temp_name, validate_sql
 from distillguard.ingest.privacy import _IPV4, TEXT_FIELDS, Privacy, ip_prefix
 from distillguard.ingest.sqlmacros import install_macros
 from distillguard.ingest.store import _IDENT, IngestStats, load_requests
+from distillguard.ingest.validation import (
+    DUCKDB,
+    field_kind,
+    field_rules,
+    reason_cases,
+    run_time,
+    source_kind_of_duckdb,
+)
 from distillguard.schema import REQUEST_SCHEMA
 
 FILE_COL = "_dg_file"
@@ -131,20 +138,23 @@ def parquet_view(
 
     # Pass 1: validate every row; keep the invalid ones (rare) with their raw JSON.
     exprs = {f: _q(f) for f in REQUEST_SCHEMA.names if f in cols}
+    described = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+    sources = {str(r[0]): source_kind_of_duckdb(str(r[1])) for r in described if r[0] in exprs}
+    now = run_time()
     record = "struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in cols) + ")"
     src = f"(SELECT {ROW_COL} + 1 AS _loc, {FILE_COL}, {record} AS _rec, * FROM {scan})"
-    checked = validate_sql(src, exprs, keep=(FILE_COL, "_rec"))
+    checked = validate_sql(src, exprs, keep=(FILE_COL, "_rec"), sources=sources, now=now)
     order = f'list_position({file_list}, source), "row"'
     con.execute(
         f'CREATE TEMP TABLE {bad} AS SELECT * FROM (SELECT {FILE_COL} AS source, _loc AS "row", '
-        f"_reason AS reason, to_json(_rec)::VARCHAR AS raw FROM ({checked}) "
+        f"_reason AS reason, to_json(_rec)::VARCHAR AS raw, _fields AS fields FROM ({checked}) "
         f"WHERE _reason IS NOT NULL) ORDER BY {order}"
     )
     reasons = dict(con.execute(f"SELECT reason, count(*) FROM {bad} GROUP BY reason").fetchall())
     n_bad = sum(reasons.values())
     stats = IngestStats(rows_quarantined=n_bad, reasons=reasons)
     if n_bad and quarantine_path is not None:
-        _write_quarantine(con, bad, quarantine_path)
+        _write_quarantine(con, bad, quarantine_path, privacy)
         stats.quarantine_file = str(quarantine_path)
 
     # Pass 2: count valid rows and distinct ids, collect IPv6-looking addresses.
@@ -199,7 +209,12 @@ def parquet_view(
         finally:
             con.unregister(name)
         joins += f" LEFT JOIN {v6map} m ON m.ip = CAST(t.ip AS VARCHAR)"
-    select = [_view_column(f.name, f.type, f.name in cols, privacy) for f in REQUEST_SCHEMA]
+    # The same typed expressions validation used (only valid rows reach the view).
+    typed, _ = reason_cases(field_rules(), lambda n: f"t.{_q(n)}", _q, sources, DUCKDB, now)
+    select = [
+        _view_column(f.name, f.type, typed[f.name] if f.name in cols else None, privacy)
+        for f in REQUEST_SCHEMA
+    ]
     if "ip" in cols:
         ip = "CAST(t.ip AS VARCHAR)"
         v6 = "m.prefix" if v6_values else "NULL"
@@ -229,25 +244,30 @@ def drop_view(con: duckdb.DuckDBPyConnection, view: str) -> None:
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
 
-def _view_column(name: str, typ: pa.DataType, present: bool, privacy: Privacy) -> str:
-    sql_t = sql_type(typ)
-    if not present or (privacy.drop_text and name in TEXT_FIELDS):
+def _view_column(name: str, typ: pa.DataType, typed: str | None, privacy: Privacy) -> str:
+    sql_t = DUCKDB.types[field_kind(typ)]
+    if typed is None or (privacy.drop_text and name in TEXT_FIELDS):
         return f"CAST(NULL AS {sql_t}) AS {_q(name)}"
-    col = f"t.{_q(name)}"
-    if sql_t != "VARCHAR":
-        return f"TRY_CAST({col} AS {sql_t}) AS {_q(name)}"
-    if name == "status":
-        return f"lower(trim(CAST({col} AS VARCHAR))) AS {_q(name)}"
-    return f"CAST({col} AS VARCHAR) AS {_q(name)}"
+    return f"CAST({typed} AS {sql_t}) AS {_q(name)}"
 
 
-def _write_quarantine(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
-    """Append ``table`` (source, row, reason, raw) to ``path`` as JSON Lines with one COPY."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not path.exists() or path.stat().st_size == 0
-    target = path if fresh else path.with_name(path.name + f".{os.getpid()}.part")
-    con.execute(f"COPY {table} TO {_lit(str(target))} (FORMAT json)")
-    if not fresh:
-        with open(path, "ab") as out, open(target, "rb") as part:
-            shutil.copyfileobj(part, out)
-        target.unlink()
+def _write_quarantine(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, privacy: Privacy
+) -> None:
+    """Append ``table`` (source, row, reason, raw, fields) to ``path`` through the one
+    quarantine writer (so privacy and size bounds apply as on every other path)."""
+    from distillguard.ingest.base import quarantine_table
+    from distillguard.ingest.store import QuarantineWriter
+
+    bad = con.sql(f'SELECT * FROM {table} ORDER BY source, "row"').to_arrow_table()
+    writer = QuarantineWriter(path, privacy)
+    try:
+        for source in dict.fromkeys(bad["source"].to_pylist()):
+            part = bad.filter(pc.equal(bad["source"], source))
+            writer.write(
+                quarantine_table(
+                    str(source), "row", part["row"], part["reason"], part["raw"], part["fields"]
+                )
+            )
+    finally:
+        writer.close()
