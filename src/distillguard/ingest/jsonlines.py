@@ -31,6 +31,7 @@ from distillguard.ingest.base import (
     validate_sql,
 )
 from distillguard.ingest.sqlmacros import install_macros
+from distillguard.ingest.validation import field_limits
 from distillguard.schema import REQUEST_SCHEMA
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -79,6 +80,30 @@ def _decode_lines(chunk: bytes) -> tuple[pa.Array, pa.Array | None]:
                 lines.append(b.decode("utf-8", errors="backslashreplace"))
                 bad.append(True)
         return pa.array(lines, pa.large_string()), pa.array(bad, pa.bool_())
+
+
+def line_limit() -> int:
+    """Lines longer than this (bytes) must have an oversize field: every field at its limit,
+    plus 1 MiB of keys, punctuation and extra columns."""
+    return sum(field_limits().values()) + (1 << 20)
+
+
+def too_large_reason(line: str) -> str:
+    """``too_large:FIELD`` for the first field over its limit in an oversize line, else
+    ``too_large:line`` (e.g. a huge extra column)."""
+    import json
+
+    limits = field_limits()
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        return "too_large:line"
+    if isinstance(doc, dict):
+        for name, limit in limits.items():
+            value = doc.get(name)
+            if isinstance(value, str) and len(value.encode("utf-8", "replace")) > limit:
+                return f"too_large:{name}"
+    return "too_large:line"
 
 
 def _json_valid(con: duckdb.DuckDBPyConnection, block: pa.Table) -> pa.Array:
@@ -179,8 +204,20 @@ class JsonRecordsAdapter(Adapter):
         valid = _json_valid(con, block)
         if utf8 is not None:
             valid = pc.and_(valid, utf8)
+        oversize = pc.greater(pc.binary_length(block["line"]), line_limit())
+        if pc.any(oversize).as_py():
+            valid = pc.and_(valid, pc.invert(oversize))
         not_obj = block.filter(pc.invert(valid))
         reason = pa.array(["invalid_json"] * not_obj.num_rows, pa.string())
+        if pc.any(oversize).as_py():
+            # Too big to hand to SQL at all (it would hold several copies): name the field in
+            # Python, on these rare lines only.
+            big = pc.greater(pc.binary_length(not_obj["line"]), line_limit())
+            named = [
+                too_large_reason(x) if b else None
+                for x, b in zip(not_obj["line"].to_pylist(), big.to_pylist(), strict=True)
+            ]
+            reason = pc.coalesce(pa.array(named, pa.string()), reason)
         if utf8 is not None and not_obj.num_rows:
             bad_bytes = pc.invert(not_obj["utf8"])
             reason = pc.if_else(bad_bytes, pa.scalar("invalid_utf8"), reason)

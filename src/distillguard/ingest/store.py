@@ -6,6 +6,7 @@ already stored, so a run that is killed and re-run stores every row exactly once
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -124,10 +125,25 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, batch: pa.T
             con.execute(f'ALTER TABLE {table} ADD COLUMN "{col}" {_duck_type(con, batch, col)}')
 
 
-def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> int:
-    """Insert rows whose request_id is new (first occurrence wins) in one transaction."""
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open. DuckDB may already have aborted it (a full
+    disk, for one); the error that caused it is the one to report, not the rollback's."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def content_hash_sql(alias: str, columns: Sequence[str]) -> str:
+    """A hash of a row's schema columns: two occurrences of one ``request_id`` with different
+    hashes are a conflicting duplicate, not a retry."""
+    parts = ", ".join(f'"{c}" := {alias}."{c}"' for c in columns)
+    return f"md5(to_json(struct_pack({parts}))::VARCHAR)"
+
+
+def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> tuple[int, int]:
+    """Insert rows whose request_id is new (first occurrence wins) in one transaction; return
+    (rows stored, duplicates whose content differs from the stored row)."""
     if batch.num_rows == 0:
-        return 0
+        return 0, 0
     name = temp_name("batch")
     order = pa.array(np.arange(batch.num_rows, dtype=np.int64))
     con.register(name, batch.append_column(_ORD, order))
@@ -140,13 +156,22 @@ def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> 
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.request_id = b.request_id) "
                 f"QUALIFY row_number() OVER (PARTITION BY b.request_id ORDER BY b.{_ORD}) = 1"
             ).fetchone()
+            stored = int(row[0]) if row else 0
+            conflicting = 0
+            if stored < batch.num_rows:
+                cols = [c for c in STORED_SCHEMA.names if c in batch.column_names]
+                hit = con.execute(
+                    f"SELECT count(*) FROM {name} b JOIN {table} r ON r.request_id = b.request_id "
+                    f"WHERE {content_hash_sql('b', cols)} <> {content_hash_sql('r', cols)}"
+                ).fetchone()
+                conflicting = int(hit[0]) if hit else 0
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
     finally:
         con.unregister(name)
-    return int(row[0]) if row else 0
+    return stored, conflicting
 
 
 RAW_MAX_CHARS = 64 << 10  # a quarantined 50 MB row keeps its first 64 KiB: enough to debug
@@ -280,11 +305,12 @@ def load_requests(
         def flush() -> None:
             nonlocal pending_read, pending_bad
             rows = pa.concat_tables(pending) if pending else None
-            stored = store_batch(con, table, rows) if rows is not None else 0
+            stored, conflicting = store_batch(con, table, rows) if rows is not None else (0, 0)
             n_good = rows.num_rows if rows is not None else 0
             stats.rows_read += pending_read
             stats.rows_stored += stored
             stats.rows_duplicate += n_good - stored
+            stats.rows_duplicate_conflicting += conflicting
             stats.rows_quarantined += pending_bad
             stats.reasons = dict(reasons)
             if stats.rows_quarantined and quarantine_path is not None:
@@ -308,8 +334,12 @@ def load_requests(
             flush()
     except duckdb.Error as exc:
         raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
+    except OSError as exc:  # the quarantine file: a full disk, a read-only workspace
+        where = exc.filename or quarantine_path
+        raise InputError(f"storage failed: {exc.strerror or exc}", source=str(where)) from exc
     finally:
-        writer.close()
+        with contextlib.suppress(OSError):  # already reported above
+            writer.close()
     stats.seconds = time.perf_counter() - t0
     return stats
 
@@ -342,14 +372,17 @@ def _store_parquet(
                 ).fetchall()
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                _rollback(con)
                 raise
         finally:
             con.execute(f"SET preserve_insertion_order = {bool(before[0][0])}")
     except duckdb.Error as exc:
         raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
+    except OSError as exc:
+        raise InputError(f"storage failed: {exc.strerror or exc}", source=exc.filename) from exc
     finally:
-        drop_view(con, view)
+        with contextlib.suppress(duckdb.Error):  # unusable after a storage failure: reported
+            drop_view(con, view)
     stored = int(row[0][0]) if row else 0
     stats.rows_duplicate += stats.rows_stored - stored
     stats.rows_stored = stored

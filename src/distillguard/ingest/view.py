@@ -35,7 +35,7 @@ from distillguard.ingest.adapters import resolve_sources
 from distillguard.ingest.base import temp_name, validate_sql
 from distillguard.ingest.privacy import _IPV4, TEXT_FIELDS, Privacy, ip_prefix
 from distillguard.ingest.sqlmacros import install_macros
-from distillguard.ingest.store import _IDENT, IngestStats, load_requests
+from distillguard.ingest.store import _IDENT, IngestStats, content_hash_sql, load_requests
 from distillguard.ingest.validation import (
     DUCKDB,
     field_kind,
@@ -133,6 +133,7 @@ def parquet_view(
         f"file_row_number=true)"
     )
     bad, excluded, v6map = _helpers(view)
+    dups = f"_dg_{view}_dups"
     for t in (bad, excluded, v6map):
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
@@ -183,16 +184,21 @@ def parquet_view(
     if n_bad:
         con.execute(f'INSERT INTO {excluded} SELECT source, "row" - 1 FROM {bad}')
     if stats.rows_duplicate:
+        content = content_hash_sql("t", [c for c in cols if c != "request_id"])
         valid = (
-            f"(SELECT CAST(t.request_id AS VARCHAR) AS rid, t.{FILE_COL} AS f, t.{ROW_COL} AS r "
-            f"FROM {scan} t{skip_bad})"
+            f"(SELECT CAST(t.request_id AS VARCHAR) AS rid, t.{FILE_COL} AS f, t.{ROW_COL} AS r, "
+            f"{content} AS h FROM {scan} t{skip_bad})"
         )
+        order = f"PARTITION BY rid ORDER BY list_position({file_list}, f), r"
         con.execute(
-            f"INSERT INTO {excluded} SELECT f, r FROM {valid} "
-            f"WHERE rid IN (SELECT rid FROM {valid} GROUP BY rid HAVING count(*) > 1) "
-            f"QUALIFY row_number() OVER (PARTITION BY rid ORDER BY list_position({file_list}, f), "
-            f"r) > 1"
+            f"CREATE TEMP TABLE {dups} AS SELECT f, r, h, "
+            f"first_value(h) OVER ({order}) AS h0, row_number() OVER ({order}) AS n FROM {valid} "
+            f"WHERE rid IN (SELECT rid FROM {valid} GROUP BY rid HAVING count(*) > 1)"
         )
+        con.execute(f"INSERT INTO {excluded} SELECT f, r FROM {dups} WHERE n > 1")
+        row = con.execute(f"SELECT count(*) FROM {dups} WHERE n > 1 AND h <> h0").fetchone()
+        stats.rows_duplicate_conflicting = int(row[0]) if row else 0
+        con.execute(f"DROP TABLE {dups}")
     con.execute(f"DROP TABLE {bad}")
 
     # The view: casts, derived ip_prefix, minus the excluded rows.
