@@ -239,6 +239,36 @@ class QuarantineWriter:
             self._fh = None
 
 
+LEDGER = "_dg_quarantined"  # (source, location) of every row a workspace has quarantined
+
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> str:
+    """The workspace's quarantine ledger, so a resumed or repeated ingest never writes the same
+    bad row twice (its quarantine count always equals the lines it wrote)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {LEDGER} (source VARCHAR, location BIGINT)")
+    return LEDGER
+
+
+def _unseen(con: duckdb.DuckDBPyConnection, ledger: str, bad: pa.Table) -> pa.Table:
+    """The quarantined rows of ``bad`` not in ``ledger`` (and adds them to it)."""
+    if bad.num_rows == 0:
+        return bad
+    name = temp_name("q")
+    con.register(name, bad)
+    try:
+        fresh = con.sql(
+            f"SELECT b.* FROM {name} b ANTI JOIN {ledger} l "
+            f"ON l.source = b.source AND l.location = b.location ORDER BY b.location"
+        ).to_arrow_table()
+        con.execute(
+            f"INSERT INTO {ledger} SELECT source, location FROM {name} b ANTI JOIN {ledger} l "
+            f"ON l.source = b.source AND l.location = b.location"
+        )
+    finally:
+        con.unregister(name)
+    return fresh.cast(bad.schema)
+
+
 def prepare(rows: pa.Table, privacy: Privacy, text_features: TextFeatures | None) -> pa.Table:
     """Canonical rows -> stored rows: derive ip_prefix, hash, add text features, drop text."""
     out = privacy.hash_identifiers(with_ip_prefix(rows))
@@ -283,12 +313,13 @@ def load_requests(
         raise ConfigError("batch size must be at least 1")
     plan = resolve_sources(sources, fmt)
     ensure_table(con, table, temp=temp)
+    ledger = None if temp else ensure_ledger(con)
     if (
         text_features is None
         and privacy.hash_key is None
         and all(name == "parquet" for _, name in plan)
     ):
-        stats = _store_parquet(con, [p for p, _ in plan], table, privacy, quarantine_path)
+        stats = _store_parquet(con, [p for p, _ in plan], table, privacy, quarantine_path, ledger)
         if progress is not None:
             progress(stats)
         stats.seconds = time.perf_counter() - t0
@@ -321,13 +352,17 @@ def load_requests(
                 progress(stats)
 
         for _, batch in read_batches(sources, fmt=fmt, batch_size=batch_size, con=con):
-            writer.write(batch.quarantined)
-            if batch.quarantined.num_rows:
-                reasons.update(batch.quarantined["reason"].to_pylist())
+            bad = batch.quarantined
+            if ledger is not None:
+                bad = _unseen(con, ledger, bad)
+                stats.rows_duplicate += batch.quarantined.num_rows - bad.num_rows
+            writer.write(bad)
+            if bad.num_rows:
+                reasons.update(bad["reason"].to_pylist())
             if batch.rows.num_rows:
                 pending.append(prepare(batch.rows, privacy, text_features))
             pending_read += batch.rows.num_rows + batch.quarantined.num_rows
-            pending_bad += batch.quarantined.num_rows
+            pending_bad += bad.num_rows
             if pending_read - pending_bad >= batch_size:
                 flush()
         if pending_read:
@@ -350,6 +385,7 @@ def _store_parquet(
     table: str,
     privacy: Privacy,
     quarantine_path: Path | None,
+    ledger: str | None = None,
 ) -> IngestStats:
     """Parquet without hashing: validate and insert by SQL straight from the files, no Arrow.
 
@@ -360,7 +396,7 @@ def _store_parquet(
 
     view = temp_name("src")
     try:
-        stats = parquet_view(con, files, view, privacy, quarantine_path)
+        stats = parquet_view(con, files, view, privacy, quarantine_path, ledger)
         before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
         con.execute("SET preserve_insertion_order = false")
         try:

@@ -122,8 +122,13 @@ def parquet_view(
     view: str,
     privacy: Privacy,
     quarantine_path: Path | None,
+    ledger: str | None = None,
 ) -> IngestStats:
-    """Create TEMP VIEW ``view`` over Parquet ``files`` (see the module docstring); no timing."""
+    """Create TEMP VIEW ``view`` over Parquet ``files`` (see the module docstring); no timing.
+
+    ``ledger`` names a table ``(source, location)`` of rows quarantined by earlier runs (a
+    workspace's): those are left out of the view but neither written nor counted again (they
+    count as duplicates), and the new ones are added to it."""
     install_macros(con)  # TimeZone = UTC: naive Parquet timestamps are UTC
     cols = _columns(files)
     names = [str(p) for p in files]
@@ -151,12 +156,24 @@ def parquet_view(
         f"_reason AS reason, to_json(_rec)::VARCHAR AS raw, _fields AS fields FROM ({checked}) "
         f"WHERE _reason IS NOT NULL) ORDER BY {order}"
     )
-    reasons = dict(con.execute(f"SELECT reason, count(*) FROM {bad} GROUP BY reason").fetchall())
-    n_bad = sum(reasons.values())
-    stats = IngestStats(rows_quarantined=n_bad, reasons=reasons)
-    if n_bad and quarantine_path is not None:
-        _write_quarantine(con, bad, quarantine_path, privacy)
+    n_bad = int(con.execute(f"SELECT count(*) FROM {bad}").fetchall()[0][0])
+    fresh = bad
+    if ledger is not None and n_bad:
+        fresh = f"_dg_{view}_fresh"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {fresh} AS SELECT * FROM {bad} b ANTI JOIN {ledger} l "
+            f'ON l.source = b.source AND l.location = b."row" ORDER BY {order}'
+        )
+    reasons = dict(con.execute(f"SELECT reason, count(*) FROM {fresh} GROUP BY reason").fetchall())
+    n_fresh = sum(reasons.values())
+    stats = IngestStats(rows_quarantined=n_fresh, reasons=reasons)
+    if n_fresh and quarantine_path is not None:
+        _write_quarantine(con, fresh, quarantine_path, privacy)
         stats.quarantine_file = str(quarantine_path)
+    if ledger is not None and n_fresh:
+        con.execute(f'INSERT INTO {ledger} SELECT source, "row" FROM {fresh}')
+    if fresh != bad:
+        con.execute(f"DROP TABLE {fresh}")
 
     # Pass 2: count valid rows and distinct ids, collect IPv6-looking addresses.
     skip_bad = (
@@ -175,7 +192,7 @@ def parquet_view(
     n_valid, n_ids, v6_values = int(row[0]), int(row[1]), list(row[2] or [])
     stats.rows_read = n_valid + n_bad
     stats.rows_stored = n_ids
-    stats.rows_duplicate = n_valid - n_ids
+    stats.rows_duplicate = n_valid - n_ids + (n_bad - n_fresh)  # + quarantined in earlier runs
 
     # Pass 3 (only with repeated ids): every occurrence after the first.
     con.execute(
@@ -203,7 +220,7 @@ def parquet_view(
 
     # The view: casts, derived ip_prefix, minus the excluded rows.
     joins = ""
-    if stats.rows_quarantined or stats.rows_duplicate:
+    if n_bad or stats.rows_duplicate:
         joins += f" ANTI JOIN {excluded} x ON x.f = t.{FILE_COL} AND x.r = t.{ROW_COL}"
     if v6_values:
         mapping = pa.table({"ip": pa.array(v6_values, pa.string())})
