@@ -249,7 +249,7 @@ def members_by_label(labels: np.ndarray) -> list[tuple[int, np.ndarray]]:
     sorted_labels = labels[order]
     start = np.searchsorted(sorted_labels, 0)
     if start == len(sorted_labels):
-        return []
+        return []  # no account in any community (a clean log): np.split would give one chunk
     values, first = np.unique(sorted_labels[start:], return_index=True)
     chunks = np.split(order[start:], first[1:])
     return [(int(v), np.sort(c)) for v, c in zip(values, chunks, strict=True)]

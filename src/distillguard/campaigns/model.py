@@ -178,12 +178,12 @@ class Detections:
             for a in self.accounts:
                 writer.writerow(
                     [
-                        a.account_id,
+                        csv_cell(a.account_id),
                         f"{min(max(a.score, 0.0), 1.0):.4f}",
                         "true" if a.flagged else "false",
-                        a.campaign_id or "",
+                        csv_cell(a.campaign_id or ""),
                         int(a.exchanges),
-                        "; ".join(a.reasons),
+                        csv_cell("; ".join(a.reasons)),
                     ]
                 )
         doc = {
@@ -194,6 +194,23 @@ class Detections:
         }
         (out_dir / "campaigns.json").write_text(json.dumps(doc, indent=2, default=str))
         (out_dir / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str))
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """``value`` made safe for a spreadsheet: a leading ``'`` when it starts like a formula.
+
+    Client-controlled values (an ``openai`` log's ``request.user`` becomes ``account_id``) must
+    never open as ``=HYPERLINK(...)``; the quote is what spreadsheets show as "text", and a reader
+    can strip one leading ``'`` to get the value back.
+
+    >>> print(csv_cell("=SUM(A1)"), csv_cell("acct-1"), csv_cell("-1"), csv_cell("@x"))
+    '=SUM(A1) acct-1 '-1 '@x
+    """
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def _rfc3339(ts: datetime) -> str:

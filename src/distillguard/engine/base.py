@@ -33,8 +33,9 @@ class EngineSettings:
     fmt: str | None = None
     privacy: Privacy | None = None
     quarantine_path: Path | None = None
-    # DuckDB's buffer pool (its own default is 80 % of RAM); work beyond it spills to workdir.
-    memory_limit: str | None = "6GB"
+    # A size or share of the machine (see distillguard.resources; None: the machine's default):
+    # DuckDB's buffer pool and a local Spark driver's heap. Work beyond it spills to workdir.
+    memory_limit: str | None = None
     spark_master: str = "local[2]"
     spark_conf: dict[str, str] = field(default_factory=dict)
     # Called after each batch an engine reads itself (progress bars); engines may ignore it.

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from distillguard.errors import ConfigError
+from distillguard.resources import DEFAULT_SHARE, ENV
 
 HELP = "find distillation campaigns in request logs"
 
@@ -35,8 +36,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hash-key",
         default=None,
-        help="keyed-hash IPs, e-mail domains and payment fingerprints "
-        "(default: $DISTILLGUARD_HASH_KEY)",
+        help="keyed-hash IPs, e-mail domains and payment fingerprints, in the analysis and in "
+        "quarantine.jsonl (default: $DISTILLGUARD_HASH_KEY)",
+    )
+    parser.add_argument(
+        "--drop-text",
+        action="store_true",
+        help="never keep prompt, response and system_prompt text: not analysed (text signals "
+        "have no data) and not written to quarantine.jsonl, which then holds each bad row's "
+        "line number, reason and non-text fields only",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help="memory for the analytics, a size (6GB, 512MiB) or a share of the machine (40%%); "
+        f"default ${ENV} or {int(DEFAULT_SHARE * 100)}%% of the memory the host (or its "
+        "container limit) has, never more than that",
     )
     parser.add_argument(
         "--intel",
@@ -51,11 +66,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--share-key",
         default=None,
         help="the sharing group's key for --intel (default: $DISTILLGUARD_SHARE_KEY)",
-    )
-    parser.add_argument(
-        "--drop-text",
-        action="store_true",
-        help="do not store or publish prompt, response and system_prompt text (no excerpts)",
     )
     parser.add_argument("--config", type=Path, default=None, help="JSON file of DetectConfig")
     parser.add_argument(
@@ -101,12 +111,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise ConfigError(f"--until is not an RFC 3339 timestamp: {args.until!r}") from exc
     key = args.hash_key or os.environ.get("DISTILLGUARD_HASH_KEY")
-    drop_text = bool(getattr(args, "drop_text", False))
-    privacy = (
-        Privacy(hash_key=key.encode() if key else None, drop_text=drop_text)
-        if key or drop_text
-        else None
-    )
+    privacy = Privacy(hash_key=key.encode() if key else None, drop_text=args.drop_text)
     config = load_config(args.config) if args.config else DetectConfig()
     if args.previous is not None:
         config = replace(config, previous_campaigns=load_previous_campaigns(args.previous))
@@ -133,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
             spark_master=args.spark_master,
             progress=progress,
             intel=intel,
+            memory_limit=args.memory_limit,
         )
     s = detections.summary
     print(

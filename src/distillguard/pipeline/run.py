@@ -1,7 +1,15 @@
-"""End-to-end runs: read logs into the embedded engine, detect, write the contract's files."""
+"""End-to-end runs: read logs into the embedded engine, detect, write the contract's files.
+
+The output directory is checked before any work (created if needed, then probed with a real
+write: permission bits do not tell about read-only mounts or a full disk). Every file of the run
+is written into a scratch directory inside ``--out`` first, so a failed run leaves the previous
+run's files untouched and a successful one replaces them whole (``quarantine.jsonl`` is never
+appended to). A directory this run created is removed again when the run fails.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -20,7 +28,7 @@ from distillguard.campaigns.model import Detections
 from distillguard.engine import EngineSettings, make_engine
 from distillguard.engine.tables import conform
 from distillguard.errors import InputError
-from distillguard.ingest import Privacy
+from distillguard.ingest import IngestStats, Privacy
 from distillguard.pipeline.coverage import data_coverage
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
 from distillguard.pipeline.progress import ingest_starts, stage_done
@@ -28,9 +36,45 @@ from distillguard.pipeline.progress import ingest_starts, stage_done
 if TYPE_CHECKING:
     from distillguard.share.intel import IntelLinker
 
+QUARANTINE_FILE = "quarantine.jsonl"
+
 
 def _stderr(message: str) -> None:
     print(f"[distillguard] {message}", file=sys.stderr, flush=True)
+
+
+def prepare_out_dir(out_dir: Path) -> Path | None:
+    """Create ``out_dir`` if needed and prove it writable; return the topmost directory this
+    call created (to remove on failure), or None when it existed. One-line errors only."""
+    out_dir = Path(out_dir)
+    created: Path | None = None
+    probe_dir = out_dir
+    while not probe_dir.exists() and probe_dir != probe_dir.parent:
+        created = probe_dir
+        probe_dir = probe_dir.parent
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise InputError("--out exists and is not a directory", source=str(out_dir))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=out_dir)
+        try:
+            os.write(fd, b"x")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"--out is not writable: {reason}", source=str(out_dir)) from exc
+    return created
+
+
+def empty_detections() -> Detections:
+    """What a log with no valid request detects: no accounts, no campaigns."""
+    summary = {"accounts": 0, "exchanges": 0, "flagged_accounts": 0, "campaigns": 0, "edges": {}}
+    return Detections(accounts=[], campaigns=[], summary={**summary, "timings": {}})
 
 
 def run_detect(
@@ -43,7 +87,7 @@ def run_detect(
     privacy: Privacy | None = None,
     config: DetectConfig | None = None,
     report: bool = True,
-    memory_limit: str | None = "6GB",
+    memory_limit: str | None = None,
     engine: str = "duckdb",
     spark_master: str = "local[2]",
     spark_conf: dict[str, str] | None = None,
@@ -51,12 +95,14 @@ def run_detect(
     intel: IntelLinker | None = None,
 ) -> Detections:
     """Detect campaigns in request logs and write ``accounts.csv``, ``campaigns.json``,
-    ``summary.json`` and ``report.html`` into ``out_dir``.
+    ``summary.json``, ``quarantine.jsonl`` and ``report.html`` into ``out_dir``.
 
     ``engine`` names an entry of :data:`distillguard.engine.ENGINES`: ``duckdb`` loads the logs
     into a scratch database inside ``out_dir`` (removed afterwards); ``spark`` reads Parquet with
     Spark (``spark_master``, ``spark_conf``). Either way rows that break the schema are quarantined
-    to ``out_dir/quarantine.jsonl`` and counted.
+    to ``out_dir/quarantine.jsonl`` (with ``privacy`` applied) and counted. ``memory_limit`` is
+    a size or share (see :mod:`distillguard.resources`; default from the machine). A log with
+    no valid row, or no campaign, is a normal run: every file is written, with 0 campaigns.
 
     ``progress`` receives one line per finished stage (default: stderr unless ``quiet``); a
     display from :func:`distillguard.pipeline.progress.make_progress` also draws bars with ETA.
@@ -66,23 +112,22 @@ def run_detect(
         progress = (lambda _m: None) if quiet else _stderr
     config = (config or DetectConfig()).check()  # a bad config fails before any data is read
     out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"cannot create output directory: {exc.strerror}"
-        raise InputError(msg, source=str(out_dir)) from exc
+    created = prepare_out_dir(out_dir)
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix=".work-", dir=out_dir))
+    staged = scratch / "out"
+    staged.mkdir()
     settings = EngineSettings(
-        workdir=scratch,
+        workdir=scratch / "engine",
         fmt=fmt,
         privacy=privacy,
-        quarantine_path=out_dir / "quarantine.jsonl",
+        quarantine_path=staged / QUARANTINE_FILE,
         memory_limit=memory_limit,
         spark_master=spark_master,
         spark_conf=dict(spark_conf or {}),
         on_rows=ingest_starts(progress, [Path(p) for p in inputs], fmt),
     )
+    ok = False
     try:
         with make_engine(engine, settings) as eng:
             requests = eng.open([Path(p) for p in inputs])
@@ -94,55 +139,83 @@ def run_detect(
                 f"ingest ({engine}): {stats.rows_stored:,} rows stored, "
                 f"{stats.rows_quarantined:,} quarantined in {stats.seconds:.1f}s",
             )
-            if stats.rows_stored == 0:
-                raise InputError(
-                    "no valid requests in the input", source=", ".join(map(str, inputs))
-                )
-            conformed = conform(requests)
-            detections = detect(
-                conformed, config, until=until, progress=progress, engine=eng, intel=intel
-            )
-            coverage = data_coverage(conformed)
+            table = conform(requests)
+            coverage = data_coverage(table)
+            if until is not None:
+                import ibis
+
+                table = table.filter(table.timestamp < ibis.literal(until))
+            if int(table.count().to_pyarrow().as_py()) == 0:
+                progress("no valid request in the window: 0 accounts, 0 campaigns")
+                detections = empty_detections()
+            else:
+                detections = detect(table, config, progress=progress, engine=eng, intel=intel)
+        quarantine = staged / QUARANTINE_FILE
+        if not quarantine.exists():
+            quarantine.touch()  # the contract's file exists, empty, when no row was quarantined
+        stats.quarantine_file = str(out_dir / QUARANTINE_FILE)
+        detections.summary = {
+            **_summary(detections, stats, inputs, engine, until, started),
+            **coverage.as_summary(),
+        }
+        detections.run = run_metadata(
+            inputs, engine, detections.summary.get("window"), detections.summary.get("exchanges")
+        )
+        detections.summary["run"] = detections.run
+        detections.write(staged)
+        if report:
+            from distillguard.report import render_report
+
+            t0 = time.perf_counter()
+            render_report(staged)
+            stage_done(progress, "report", time.perf_counter() - t0)
+        for path in staged.iterdir():
+            os.replace(path, out_dir / path.name)
+        ok = True
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO):
+            raise InputError(f"cannot write: {exc.strerror}", source=str(out_dir)) from exc
+        raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    ingest_summary = asdict(stats)
-    detections.summary = {
-        "schema_version": 1,
-        "inputs": [str(p) for p in inputs],
-        "engine": engine,
-        "rows_read": stats.rows_read,
-        "rows_stored": stats.rows_stored,
-        "rows_duplicate": stats.rows_duplicate,
-        "rows_quarantined": stats.rows_quarantined,
-        "quarantine_reasons": stats.reasons,
-        "quarantine_file": stats.quarantine_file,
-        **detections.summary,
-        **coverage.as_summary(),
-        "until": until.isoformat() if until else None,
-        "timings": {
-            "ingest": round(stats.seconds, 3),
-            **detections.summary.get("timings", {}),
-            "total": round(time.perf_counter() - started, 3),
-        },
-        "ingest": ingest_summary,
-    }
-    detections.run = run_metadata(
-        inputs, engine, detections.summary.get("window"), detections.summary.get("exchanges")
-    )
-    detections.summary["run"] = detections.run
-    detections.write(out_dir)
-    if report:
-        from distillguard.report import render_report
-
-        t0 = time.perf_counter()
-        render_report(out_dir)
-        stage_done(progress, "report", time.perf_counter() - t0)
+        if not ok and created is not None:
+            shutil.rmtree(created, ignore_errors=True)
     for warning in coverage.warnings:
         progress(f"warning: {warning['message']}")
     if coverage.signals_without_data:
         progress(f"no data for: {', '.join(coverage.signals_without_data)}")
     progress(f"wrote {out_dir} ({json.dumps(detections.summary['timings'])})")
     return detections
+
+
+def _summary(
+    detections: Detections,
+    stats: IngestStats,
+    inputs: Sequence[Path],
+    engine: str,
+    until: datetime | None,
+    started: float,
+) -> dict[str, object]:
+    return {
+        "schema_version": 1,
+        "inputs": [str(p) for p in inputs],
+        "engine": engine,
+        "rows_read": stats.rows_read,
+        "rows_stored": stats.rows_stored,
+        "rows_duplicate": stats.rows_duplicate,
+        "rows_duplicate_conflicting": stats.rows_duplicate_conflicting,
+        "rows_quarantined": stats.rows_quarantined,
+        "quarantine_reasons": stats.reasons,
+        "quarantine_file": stats.quarantine_file,
+        **detections.summary,
+        "until": until.isoformat() if until else None,
+        "timings": {
+            "ingest": round(stats.seconds, 3),
+            **detections.summary.get("timings", {}),
+            "total": round(time.perf_counter() - started, 3),
+        },
+        "ingest": asdict(stats),
+    }
 
 
 def run_metadata(
@@ -181,3 +254,6 @@ def run_metadata(
     }
     digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
     return {"run_id": digest, **doc}
+
+
+__all__ = ["empty_detections", "prepare_out_dir", "run_detect", "run_metadata"]
