@@ -143,8 +143,10 @@ class ReviewView:
 
 @dataclass
 class ActionLine:
+    """One line of "what to do first": the action's badge, a link within the page, the text."""
+
     action: str
-    anchor: str | None
+    href: str
     text: str
 
 
@@ -346,7 +348,7 @@ def _actions(
         )
         if v.indicators_assessed:
             text += f"; {v.blockable_total} indicator(s) safe to block"
-        out.append(ActionLine(v.action or "investigate", v.anchor, text))
+        out.append(ActionLine(v.action or "investigate", f"#{v.anchor}", text))
     if len(ordered) > 5:
         out.append(
             ActionLine("more", "#campaigns", f"…and {len(ordered) - 5} more campaigns below.")
