@@ -75,6 +75,8 @@ class IndicatorRow:
 
 @dataclass
 class EvidenceRow:
+    """One finding as shown: counts are the true ones, ids and excerpts are examples."""
+
     signal: str
     strength: float
     description: str
@@ -89,6 +91,8 @@ class EvidenceRow:
 
 @dataclass
 class AccountRow:
+    """An account as listed under a campaign or the loose flagged accounts (from accounts.csv)."""
+
     account_id: str
     score: float | None
     exchanges: int | None
@@ -97,6 +101,8 @@ class AccountRow:
 
 @dataclass
 class CampaignView:
+    """Everything one campaign section shows, in display order and units."""
+
     anchor: str
     rank: int
     campaign_id: str
@@ -130,6 +136,8 @@ class CampaignView:
 
 @dataclass
 class ReviewView:
+    """One review-queue item: a near-miss or lookalike group, or one unflagged account."""
+
     kind: str
     label: str
     accounts: list[str]
@@ -152,6 +160,8 @@ class ActionLine:
 
 @dataclass
 class ExecSummary:
+    """The figures at the top of the page: what was analysed, what was found, what to do."""
+
     window: str
     window_days: int | None
     window_note: str
@@ -172,6 +182,8 @@ class ExecSummary:
 
 @dataclass
 class ReportData:
+    """The whole page's view model (``render_html`` lays it out)."""
+
     source: str
     run: list[tuple[str, str]]
     exec: ExecSummary
