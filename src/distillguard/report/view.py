@@ -75,6 +75,8 @@ class IndicatorRow:
 
 @dataclass
 class EvidenceRow:
+    """One finding as shown: counts are the true ones, ids and excerpts are examples."""
+
     signal: str
     strength: float
     description: str
@@ -89,6 +91,8 @@ class EvidenceRow:
 
 @dataclass
 class AccountRow:
+    """An account as listed under a campaign or the loose flagged accounts (from accounts.csv)."""
+
     account_id: str
     score: float | None
     exchanges: int | None
@@ -97,6 +101,8 @@ class AccountRow:
 
 @dataclass
 class CampaignView:
+    """Everything one campaign section shows, in display order and units."""
+
     anchor: str
     rank: int
     campaign_id: str
@@ -130,6 +136,8 @@ class CampaignView:
 
 @dataclass
 class ReviewView:
+    """One review-queue item: a near-miss or lookalike group, or one unflagged account."""
+
     kind: str
     label: str
     accounts: list[str]
@@ -143,13 +151,17 @@ class ReviewView:
 
 @dataclass
 class ActionLine:
+    """One line of "what to do first": the action's badge, a link within the page, the text."""
+
     action: str
-    anchor: str | None
+    href: str
     text: str
 
 
 @dataclass
 class ExecSummary:
+    """The figures at the top of the page: what was analysed, what was found, what to do."""
+
     window: str
     window_days: int | None
     window_note: str
@@ -170,6 +182,8 @@ class ExecSummary:
 
 @dataclass
 class ReportData:
+    """The whole page's view model (``render_html`` lays it out)."""
+
     source: str
     run: list[tuple[str, str]]
     exec: ExecSummary
@@ -346,7 +360,7 @@ def _actions(
         )
         if v.indicators_assessed:
             text += f"; {v.blockable_total} indicator(s) safe to block"
-        out.append(ActionLine(v.action or "investigate", v.anchor, text))
+        out.append(ActionLine(v.action or "investigate", f"#{v.anchor}", text))
     if len(ordered) > 5:
         out.append(
             ActionLine("more", "#campaigns", f"…and {len(ordered) - 5} more campaigns below.")
