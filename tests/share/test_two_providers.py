@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import duckdb
+import jsonschema
 import pytest
 
 from distillguard.cli import main
@@ -23,6 +24,7 @@ from tests.share.providers import two_providers
 from tests.share.test_export import assert_valid_stix
 
 GROUP_KEY = "fmf-distillation-group-2026"
+SCHEMA = Path(__file__).parents[2] / "src/distillguard/campaigns/campaigns.schema.json"
 
 
 def _customer_values(sim: Path) -> dict[str, set[str]]:
@@ -106,8 +108,9 @@ def test_partner_bundle_finds_the_operator_earlier_at_b_without_more_false_posit
     assert earlier or ev1.recall > ev0.recall
     assert ev1.recall >= ev0.recall
     assert ev1.false_positives <= ev0.false_positives
-    # The finding names the partner and the bundle.
+    # The finding names the partner and the bundle, in a campaigns.json that keeps to schema v2.
     doc = json.loads((tmp_path / "det-b1" / "campaigns.json").read_text())
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
     intel_findings = [
         e
         for c in doc["campaigns"]
