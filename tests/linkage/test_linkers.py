@@ -120,3 +120,23 @@ def test_a_template_most_accounts_share_links_weakly() -> None:
     stock_w = edges.filter(pl.col("a") >= 3)["weight"].to_numpy()
     assert len(rare_w) == 3 and len(stock_w) > 0
     assert rare_w.min() > 3 * stock_w.max()
+
+
+def test_requests_without_text_never_link_by_template() -> None:
+    # Metadata-only rows have no template: they must not all look like one shared "empty" one.
+    accounts = pl.DataFrame({"account_id": [f"a{k}" for k in range(6)], "idx": range(6)})
+    no_text = pl.DataFrame(
+        {"idx": [k for k in range(6) for _ in range(5)], "template_id": [None] * 30},
+        schema={"idx": pl.Int64, "template_id": pl.Int64},
+    )
+    ctx = LinkContext(requests=None, accounts=accounts, sample=no_text)  # type: ignore[arg-type]
+    assert TemplateLinker().link(ctx).is_empty()
+    # Half the rows without text: only the accounts that share a real template are linked.
+    mixed = no_text.with_columns(
+        pl.when((pl.col("idx") < 2) & (pl.int_range(pl.len()) % 2 == 0))
+        .then(pl.lit(9, pl.Int64))
+        .otherwise(None)
+        .alias("template_id")
+    )
+    ctx = LinkContext(requests=None, accounts=accounts, sample=mixed)  # type: ignore[arg-type]
+    assert _pairs(TemplateLinker().link(ctx), accounts["account_id"].to_list()) == {("a0", "a1")}

@@ -146,7 +146,9 @@ class OtelAdapter(JsonRecordsAdapter):
         "timestamp": f"CASE WHEN TRY_CAST({_NS} AS HUGEINT) BETWEEN 0 AND 9000000000000000000 "
         f"THEN CAST(make_timestamp(CAST({_NS} AS BIGINT) // 1000) AS VARCHAR) "
         "ELSE span->>'$.start_time' END",
-        "account_id": f"coalesce({a('enduser.id')}, {a('user.id')})",
+        # No GenAI instrumentation records the caller: operators add enduser.id (docs/gateways.md).
+        "account_id": f"coalesce({a('enduser.id')}, {a('user.id')}, {a('llm.user')}, "
+        f"{a('enduser.pseudo.id')})",
         "org_id": a("enduser.org.id"),
         "ip": f"coalesce({a('client.address')}, {a('http.client_ip')})",
         "user_agent": f"coalesce({a('user_agent.original')}, {a('http.user_agent')})",
