@@ -229,6 +229,8 @@ def members_by_label(labels: np.ndarray) -> list[tuple[int, np.ndarray]]:
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
     start = np.searchsorted(sorted_labels, 0)
+    if start == len(sorted_labels):
+        return []  # no community at all (e.g. a log of three unrelated accounts)
     values, first = np.unique(sorted_labels[start:], return_index=True)
     chunks = np.split(order[start:], first[1:])
     return [(int(v), np.sort(c)) for v, c in zip(values, chunks, strict=True)]
