@@ -305,6 +305,7 @@ def main() -> None:
     p.add_argument("--speed", type=float, default=0.0)
     p.add_argument("--detect-interval", type=float, default=60.0)
     p.add_argument("--dir", type=Path, default=None)
+    p.add_argument("--skip-throughput", action="store_true", help="only the --speed replay")
     args = p.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="dg-bench-service-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -319,7 +320,8 @@ def main() -> None:
         log = sim / "requests.jsonl.gz"
     out: dict[str, Any] = {"log": str(log), "cores": os.cpu_count(),
                            "loadavg_before": os.getloadavg()}  # fmt: skip
-    out["throughput"] = throughput(args, log, work)
+    if not args.skip_throughput:
+        out["throughput"] = throughput(args, log, work)
     if args.speed > 0 and sim is not None:
         out["time_to_detection"] = time_to_detection(args, log, sim, work)
     out["loadavg_after"] = os.getloadavg()

@@ -117,3 +117,20 @@ def test_replay_with_a_wrong_key_fails_with_one_clear_error(tmp_path: Path, sim_
         pytest.raises(DistillguardError, match="401"),
     ):
         replay([DATA / "canonical.jsonl"], url, key="wrong")
+
+
+def test_detection_runs_on_schedule_once_new_exchanges_arrive(tmp_path: Path) -> None:
+    import time
+
+    settings = settings_for(tmp_path / "ws", detect_interval=0.5)
+    with TestClient(create_app(settings)) as c:
+        time.sleep(1.5)
+        assert c.get("/healthz").json()["last_detection"] is None  # nothing stored: no run
+        body = (DATA / "canonical.jsonl").read_bytes()
+        assert c.post("/v1/exchanges", content=body, headers=auth("ingest")).status_code == 200
+        deadline = time.monotonic() + 120
+        while c.get("/healthz").json()["last_detection"] is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert c.get("/healthz").json()["last_detection"] is not None
+        m = _metrics(c)
+        assert m[("distillguard_detection_runs_total", (("outcome", "ok"),))] >= 1

@@ -5,7 +5,7 @@ detector over a sliding window, and answers per-account decisions from an in-mem
 analysts act on campaigns through an audited API. See docs/service.md.
 """
 
-from distillguard.service.app import Guard, create_app, require
+from distillguard.service.app import Guard, RouteAccess, create_app, require, route_access
 from distillguard.service.auth import ApiKeys, Principal, Role
 from distillguard.service.core import Service
 from distillguard.service.policy import Decision, Policy, Verdict, load_policy
@@ -18,10 +18,12 @@ __all__ = [
     "Policy",
     "Principal",
     "Role",
+    "RouteAccess",
     "Service",
     "ServiceSettings",
     "Verdict",
     "create_app",
     "load_policy",
     "require",
+    "route_access",
 ]

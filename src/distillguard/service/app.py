@@ -37,7 +37,9 @@ class Guard:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
+        # async: FastAPI runs it on the event loop; a sync dependency would cost every request a
+        # hop through the thread pool, which decision latency cannot afford.
         keys: ApiKeys = request.app.state.api_keys
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         principal = keys.authenticate(token.strip()) if scheme.lower() == "bearer" else None
@@ -240,9 +242,10 @@ async def post_action(
 
 
 @router.get("/v1/accounts/{account_id}/decision", dependencies=[Depends(DECIDE)])
-async def get_decision(account_id: str, request: Request) -> dict[str, Any]:
-    """allow | review | throttle | block, from the in-memory snapshot."""
-    return service_of(request).decision(account_id).to_json()
+async def get_decision(account_id: str, request: Request) -> JSONResponse:
+    """allow | review | throttle | block, from the in-memory snapshot (no validation pass:
+    the answer is built from a frozen dataclass)."""
+    return JSONResponse(service_of(request).decision(account_id).to_json())
 
 
 @router.get("/v1/accounts/{account_id}", dependencies=[Depends(ANALYST)])
