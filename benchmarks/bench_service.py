@@ -26,6 +26,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -51,6 +52,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def fresh(path: Path) -> Path:
+    """An empty workspace directory (a rerun must not count the last run's rows as duplicates)."""
+    shutil.rmtree(path, ignore_errors=True)
+    return path
 
 
 def cpu_seconds(pid: int) -> float:
@@ -141,7 +148,7 @@ def throughput(args: argparse.Namespace, log: Path, work: Path) -> dict[str, Any
         rows += batch.num_rows
     prep = time.perf_counter() - t
     print(f"prepared {rows:,} exchanges in {len(bodies)} bodies ({prep:.1f}s)", flush=True)
-    server = Server(work / "ws-throughput", detect_interval=0)
+    server = Server(fresh(work / "ws-throughput"), detect_interval=0)
     try:
         poller = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
         idle_poller = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
@@ -229,9 +236,10 @@ def time_to_detection(args: argparse.Namespace, log: Path, sim: Path, work: Path
         for r in csv.DictReader(fh):
             if r["label"] == "attack" and r["campaign_id"]:
                 truth.setdefault(r["campaign_id"], []).append(r["account_id"])
-    server = Server(work / "ws-replay", detect_interval=args.detect_interval)
+    server = Server(fresh(work / "ws-replay"), detect_interval=args.detect_interval)
     first_seen: dict[str, float] = {}
-    decided: dict[str, float] = {}
+    decided: dict[str, float] = {}  # first throttle/block
+    flagged: dict[str, float] = {}  # first decision other than allow
     owner = {a: c for c, accs in truth.items() for a in accs}
     clock = {"log": 0.0}
     try:
@@ -246,6 +254,8 @@ def time_to_detection(args: argparse.Namespace, log: Path, sim: Path, work: Path
                             continue
                         for a in accs:
                             d = c.get(f"{server.url}/v1/accounts/{a}/decision").json()
+                            if d["decision"] != "allow":
+                                flagged.setdefault(cid, clock["log"])
                             if d["decision"] in ("throttle", "block"):
                                 decided[cid] = clock["log"]
                                 break
@@ -273,7 +283,10 @@ def time_to_detection(args: argparse.Namespace, log: Path, sim: Path, work: Path
     return {
         cid: {
             "first_exchange_log_hours": round(first_seen.get(cid, float("nan")) / 3600, 2),
-            "decided_after_log_hours": (
+            "flagged_after_log_hours": (
+                round((flagged[cid] - first_seen[cid]) / 3600, 2) if cid in flagged else None
+            ),
+            "throttle_or_block_after_log_hours": (
                 round((decided[cid] - first_seen[cid]) / 3600, 2) if cid in decided else None
             ),
         }
@@ -292,6 +305,7 @@ def main() -> None:
     p.add_argument("--speed", type=float, default=0.0)
     p.add_argument("--detect-interval", type=float, default=60.0)
     p.add_argument("--dir", type=Path, default=None)
+    p.add_argument("--skip-throughput", action="store_true", help="only the --speed replay")
     args = p.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="dg-bench-service-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -306,7 +320,8 @@ def main() -> None:
         log = sim / "requests.jsonl.gz"
     out: dict[str, Any] = {"log": str(log), "cores": os.cpu_count(),
                            "loadavg_before": os.getloadavg()}  # fmt: skip
-    out["throughput"] = throughput(args, log, work)
+    if not args.skip_throughput:
+        out["throughput"] = throughput(args, log, work)
     if args.speed > 0 and sim is not None:
         out["time_to_detection"] = time_to_detection(args, log, sim, work)
     out["loadavg_after"] = os.getloadavg()

@@ -203,3 +203,22 @@ def test_a_bad_policy_is_a_config_error(tmp_path: Path, doc: str) -> None:
     p.write_text(doc)
     with pytest.raises(ConfigError):
         load_policy(p)
+
+
+def test_example_exchanges_of_a_campaign_are_its_own_and_text_can_be_withheld(
+    detected_client: TestClient,
+) -> None:
+    camp = _campaigns(detected_client)[0]
+    url = f"/v1/campaigns/{camp['campaign_id']}/examples"
+    r = detected_client.get(url, params={"limit": 5, "text_chars": 40}, headers=auth("analyst"))
+    assert r.status_code == 200
+    examples = r.json()["examples"]
+    assert 0 < len(examples) <= 5
+    assert {e["account_id"] for e in examples} <= set(camp["accounts"])
+    assert all(e["prompt"] is None or len(e["prompt"]) <= 40 for e in examples)
+    bare = detected_client.get(url, params={"text_chars": 0}, headers=auth("analyst")).json()
+    assert all(e["prompt"] is None and e["response"] is None for e in bare["examples"])
+    assert (
+        detected_client.get("/v1/campaigns/NOPE/examples", headers=auth("analyst")).status_code
+        == 404
+    )

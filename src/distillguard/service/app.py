@@ -37,7 +37,9 @@ class Guard:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
+        # async: FastAPI runs it on the event loop; a sync dependency would cost every request a
+        # hop through the thread pool, which decision latency cannot afford.
         keys: ApiKeys = request.app.state.api_keys
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         principal = keys.authenticate(token.strip()) if scheme.lower() == "bearer" else None
@@ -195,6 +197,21 @@ async def get_campaign(campaign_id: str, request: Request) -> dict[str, Any]:
     return doc
 
 
+@router.get("/v1/campaigns/{campaign_id}/examples", dependencies=[Depends(ANALYST)])
+async def get_examples(
+    campaign_id: str, request: Request, limit: int = 10, text_chars: int = 500
+) -> dict[str, Any]:
+    """Example exchanges of a campaign (text cut to ``text_chars``; 0 for none)."""
+    svc = service_of(request)
+    limit = max(1, min(limit, 100))
+    text_chars = max(0, min(text_chars, 5000))
+    try:
+        rows = await run_in_threadpool(svc.examples, campaign_id, limit, text_chars)
+    except KeyError:
+        raise HTTPException(404, f"no campaign {campaign_id}") from None
+    return {"campaign_id": campaign_id, "examples": rows}
+
+
 @router.post("/v1/campaigns/{campaign_id}/actions")
 async def post_action(
     campaign_id: str,
@@ -225,9 +242,10 @@ async def post_action(
 
 
 @router.get("/v1/accounts/{account_id}/decision", dependencies=[Depends(DECIDE)])
-async def get_decision(account_id: str, request: Request) -> dict[str, Any]:
-    """allow | review | throttle | block, from the in-memory snapshot."""
-    return service_of(request).decision(account_id).to_json()
+async def get_decision(account_id: str, request: Request) -> JSONResponse:
+    """allow | review | throttle | block, from the in-memory snapshot (no validation pass:
+    the answer is built from a frozen dataclass)."""
+    return JSONResponse(service_of(request).decision(account_id).to_json())
 
 
 @router.get("/v1/accounts/{account_id}", dependencies=[Depends(ANALYST)])

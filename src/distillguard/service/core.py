@@ -42,7 +42,7 @@ class Service:
         self.settings = settings
         self.metrics = ServiceMetrics()
         self.workspace = Workspace(settings.workspace, memory_limit=settings.memory_limit)
-        self.writer = IngestWriter(self.workspace, settings.privacy)
+        self.writer = IngestWriter(self.workspace, settings.privacy, settings.checkpoint_threshold)
         self.book = CampaignBook(self.writer)
         self.live = LiveAccounts()
         self.notifier = Notifier(settings.webhooks, settings.webhook_timeout, self.metrics)
@@ -303,6 +303,52 @@ class Service:
         for e in self._events(before, self._campaign_view(), f"action:{action}"):
             self.notifier.send(e)
         return entry
+
+    def examples(
+        self, campaign_id: str, limit: int = 10, text_chars: int = 500
+    ) -> list[dict[str, Any]]:
+        """Example exchanges of a campaign for the case view: the evidence's request ids when
+        the campaign names some, else its accounts' latest exchanges. Text is cut to
+        ``text_chars`` characters (0: no text at all); nothing is returned for unknown ids."""
+        rec = self.book.records.get(campaign_id)
+        if rec is None:
+            raise KeyError(campaign_id)
+        ids = [
+            str(r)
+            for ev in rec.doc.get("evidence", [])
+            if isinstance(ev, dict)
+            for r in ev.get("request_ids", [])
+        ][:limit]
+        text = (
+            f"left(prompt, {int(text_chars)}) AS prompt, left(response, {int(text_chars)}) "
+            "AS response"
+            if text_chars > 0
+            else "NULL AS prompt, NULL AS response"
+        )
+        cols = f"request_id, timestamp, account_id, model, status, {text}"
+        cur = self.writer.cursor()
+        try:
+            if ids:
+                rows = cur.execute(
+                    f"SELECT {cols} FROM {TABLE} WHERE request_id IN (SELECT unnest(?)) "
+                    "ORDER BY timestamp LIMIT ?",
+                    [ids, limit],
+                ).fetchall()
+            else:
+                rows = cur.execute(
+                    f"SELECT {cols} FROM {TABLE} WHERE account_id IN (SELECT unnest(?)) "
+                    "ORDER BY timestamp DESC LIMIT ?",
+                    [rec.accounts, limit],
+                ).fetchall()
+            names = [d[0] for d in cur.description or []]
+        finally:
+            cur.close()
+        out = []
+        for row in rows:
+            item = dict(zip(names, row, strict=True))
+            item["timestamp"] = _rfc3339(item["timestamp"])
+            out.append(item)
+        return out
 
     def close(self) -> None:
         self.notifier.close()

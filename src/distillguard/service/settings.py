@@ -37,6 +37,7 @@ class ServiceSettings:
     webhook_timeout: float = 5.0
     privacy: Privacy = field(default_factory=Privacy)
     memory_limit: str = "2GB"
+    checkpoint_threshold: str = "256MB"
     max_body_bytes: int = 256 << 20
 
     @classmethod

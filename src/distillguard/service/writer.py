@@ -75,11 +75,19 @@ def decode_body(body: bytes, content_encoding: str | None) -> bytes:
 class IngestWriter:
     """Owns the workspace's writer connection. Thread-safe: every write takes :attr:`lock`."""
 
-    def __init__(self, workspace: Workspace, privacy: Privacy) -> None:
+    def __init__(
+        self, workspace: Workspace, privacy: Privacy, checkpoint_threshold: str = "256MB"
+    ) -> None:
         self.workspace = workspace
         self.privacy = privacy
         self.lock = threading.Lock()
         self.con = workspace.connect()
+        # DuckDB folds its write-ahead log into the database file when the log passes this size.
+        # Its 16 MB default re-compresses a half-filled row group at each of many small
+        # checkpoints; a larger log lets each checkpoint write whole row groups (measured: the
+        # commit cost of a stream of 5 000-row bodies drops ~3x). Durability is the same: every
+        # commit syncs the log.
+        self.con.execute(f"SET checkpoint_threshold = '{checkpoint_threshold}'")
         ensure_table(self.con, TABLE)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         self.quarantine = QuarantineWriter(workspace.quarantine_dir / f"service-{stamp}.jsonl")
