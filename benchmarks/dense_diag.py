@@ -19,16 +19,12 @@ import igraph as ig
 import numpy as np
 import polars as pl
 
-from distillguard.accounts.score import harvest_scores
+from distillguard.accounts import account_table, score_accounts
 from distillguard.engine import EngineSettings, make_engine
 from distillguard.engine.tables import conform
 from distillguard.linkage import LinkContext, build_linkers
-from distillguard.pipeline.detect import (
-    DetectConfig,
-    _account_table,
-    _add_content_summary,
-    _sample_signals,
-)
+from distillguard.pipeline import DetectConfig
+from distillguard.signals import sample_request_signals, sample_size, summarise_by_account
 
 
 def context(requests_dir: Path, cache: Path | None, eng: object) -> LinkContext:
@@ -38,15 +34,15 @@ def context(requests_dir: Path, cache: Path | None, eng: object) -> LinkContext:
     smp_p = cache / "sample.parquet" if cache else None
     if acc_p is not None and smp_p is not None and acc_p.exists() and smp_p.exists():
         return LinkContext(t, pl.read_parquet(acc_p), pl.read_parquet(smp_p), seed=cfg.seed)
-    accounts = _account_table(t)
-    per = min(
-        cfg.sample_per_account,
-        max(cfg.min_sample_per_account, cfg.sample_budget // max(accounts.height, 1)),
+    accounts = account_table(t)
+    per = sample_size(
+        accounts.height,
+        per_account=cfg.sample_per_account,
+        budget=cfg.sample_budget,
+        floor=cfg.min_sample_per_account,
     )
-    sample = _sample_signals(t, accounts, per)
-    accounts = _add_content_summary(accounts, sample)
-    harvest, _ = harvest_scores(accounts)
-    accounts = accounts.with_columns(pl.Series("harvest", harvest))
+    sample = sample_request_signals(t, accounts, per)
+    accounts, _ = score_accounts(summarise_by_account(accounts, sample))
     if acc_p is not None and smp_p is not None:
         acc_p.parent.mkdir(parents=True, exist_ok=True)
         accounts.write_parquet(acc_p)

@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("distillguard.simulate.command", "generate labelled traffic with campaigns"),
     "detect": ("distillguard.pipeline.command", "find distillation campaigns in request logs"),
     "evaluate": ("distillguard.evaluate.command", "score detections against simulator labels"),
+    "report": ("distillguard.report.command", "re-render report.html from a detections directory"),
+    "share": ("distillguard.share.command", "share campaigns as STIX 2.1 threat intel (TAXII)"),
     "demo": ("distillguard.demo", "simulate -> detect -> report, end to end"),
     "serve": ("distillguard.service.command", "run the online service beside the gateway"),
     "replay": ("distillguard.service.replay", "stream a request log into a running service"),

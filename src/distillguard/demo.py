@@ -14,9 +14,14 @@ HELP = "simulate -> detect -> report, end to end"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from distillguard.simulate.presets import PRESETS
+
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
     parser.add_argument(
-        "--preset", default="benchmark", help="simulator preset (default: benchmark)"
+        "--preset",
+        choices=sorted(PRESETS),
+        default="benchmark",
+        help="simulator preset (default: benchmark)",
     )
     parser.add_argument("--scale", type=float, default=0.5, help="preset scale (default: 0.5)")
     parser.add_argument("--seed", type=int, default=7)
@@ -25,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from distillguard.evaluate import check_bar, evaluate
     from distillguard.evaluate.text import format_evaluation
+    from distillguard.pipeline.progress import make_progress
     from distillguard.pipeline.run import run_detect
     from distillguard.simulate import simulate
 
@@ -33,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"1/3 simulating preset {args.preset!r} (seed {args.seed}) -> {sim_dir}", flush=True)
     simulate(args.preset, scale=args.scale, seed=args.seed, out=sim_dir)
     print(f"2/3 detecting -> {det_dir}", flush=True)
-    run_detect([sim_dir / "requests"], det_dir, quiet=False)
+    with make_progress(quiet=False) as progress:
+        run_detect([sim_dir / "requests"], det_dir, progress=progress)
     print("3/3 scoring against the simulator's labels", flush=True)
     result = evaluate(sim_dir, det_dir)
     print(format_evaluation(result, check_bar(result)))

@@ -30,7 +30,7 @@ REQUEST_SCHEMA = pa.schema(
         pa.field("conversation_id", pa.string()),
         pa.field("turn_index", pa.int64()),
         pa.field("system_prompt", pa.string()),
-        pa.field("prompt", pa.string(), nullable=False),
+        pa.field("prompt", pa.string()),  # optional since 2026-12-02: metadata-only logs
         pa.field("tool_count", pa.int64()),
         pa.field("max_tokens", pa.int64()),
         pa.field("temperature", pa.float64()),

@@ -7,7 +7,6 @@ import polars as pl
 
 from distillguard.accounts.score import org_excess
 from distillguard.campaigns.cluster import (
-    DEFAULT_RELIABILITY,
     ClusterConfig,
     attach_periphery,
     clustering_weights,
@@ -15,6 +14,10 @@ from distillguard.campaigns.cluster import (
     merge_lookalikes,
 )
 from distillguard.campaigns.score import score_community
+from distillguard.linkage import build_linkers, reliability
+
+# The families' reliabilities as the default linkers declare them.
+DEFAULT_RELIABILITY = reliability(build_linkers())
 
 
 def _edges(rows: list[tuple[int, int, str, float]]) -> pl.DataFrame:
@@ -163,3 +166,15 @@ def test_members_that_harvest_far_more_than_their_own_organisation_are_reported(
         members, ids, orgs, levels, intra, DEFAULT_RELIABILITY, org_excess=team
     )
     assert not any(f.signal == "context.org_outliers" for f in result.findings)
+
+
+def test_clustering_weights_accept_a_null_first_org_column() -> None:
+    # LiteLLM logs whose first account has no org: a numpy object array starting with None.
+    fused = pl.DataFrame({"a": [0, 1, 0], "b": [2, 2, 1], "fused": [0.5, 0.5, 0.5]})
+    orgs = np.array([None, "o", "o"], dtype=object)
+    out = clustering_weights(fused, orgs, np.ones(3), ClusterConfig())
+    assert out["same_org"].to_list() == [False, True, False]
+    assert out["weight"][1] < out["weight"][0]  # same-org pairs are discounted
+    as_series = clustering_weights(fused, pl.Series([None, "o", "o"]), np.ones(3), ClusterConfig())
+    assert as_series.equals(out)
+    assert np.isnan(org_excess(np.array([0.1, 0.2, 0.3]), orgs)).all()  # too few peers

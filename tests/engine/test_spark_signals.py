@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pytest
 
 from distillguard.engine.spark_signals import spark_request_signals
-from distillguard.signals import FEATURE_COLUMNS, compute_request_signals, corpora
+from distillguard.signals import compute_request_signals, corpora, feature_schema
 
 pytestmark = pytest.mark.spark
 
@@ -73,10 +73,10 @@ def test_executor_signals_equal_in_process_signals(spark: Any) -> None:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", old)
         spark.catalog.dropTempView(view)
 
-    assert got.column_names == ["request_id", "account_id", *FEATURE_COLUMNS[1:]]
+    assert got.column_names == ["request_id", "account_id", *feature_schema().names[1:]]
     assert got.num_rows == table.num_rows
     got = got.sort_by("request_id")
-    for name in FEATURE_COLUMNS:
+    for name in feature_schema().names:
         assert got.column(name).type == expected.column(name).type, name
         assert got.column(name).equals(expected.column(name)), name
     assert got.column("account_id").equals(table.column("account_id"))

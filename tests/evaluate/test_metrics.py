@@ -136,3 +136,20 @@ def test_accounts_unknown_to_truth_count_as_false_positives(tmp_path: Path) -> N
     assert (ev.unknown_flagged, ev.false_positives) == (1, 1)
     assert ev.precision == pytest.approx(24 / 25)
     assert ev.fpr_overall == 0.0  # no labelled benign account was flagged
+
+
+def test_calibration_measures_precision_in_score_bins(tmp_path: Path) -> None:
+    # A campaign that is half legitimate accounts: its score bin's precision says so.
+    make_truth(tmp_path / "sim")
+    half = A[:5] + BENIGN["batch"][:5]
+    make_detections(tmp_path / "det", {"D-A": half}, loose=[BENIGN["campus"][0]])
+    cal = evaluate(tmp_path / "sim", tmp_path / "det").calibration
+    top = cal["campaigns"][-1]  # scores 0.9-1.0
+    assert (top.low, top.high, top.accounts, top.attack, top.campaigns) == (0.9, 1.0, 10, 5, 1)
+    assert top.precision == 0.5
+    flagged = cal["accounts"][-1]  # the flagged accounts scored 0.9, plus one loose benign
+    assert (flagged.accounts, flagged.attack) == (11, 5)
+    low = cal["accounts"][1]  # everything else scored 0.1
+    assert low.accounts == 54 - 11 and low.attack == 24 - 5
+    assert sum(b.accounts for b in cal["accounts"]) == 54
+    assert all(b.precision is None for b in cal["campaigns"][:-1])

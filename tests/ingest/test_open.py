@@ -25,8 +25,8 @@ def _set(t: pa.Table, name: str, values: list[object], typ: pa.DataType | None =
 def messy_parquet(tmp: Path) -> tuple[Path, Path]:
     """Two files: bad rows, repeated ids within and across files, columns missing from one."""
     a = canonical_rows(40, seed=1)
-    prompts = a["prompt"].to_pylist()
-    prompts[3] = None  # missing:prompt
+    models = a["model"].to_pylist()
+    models[3] = None  # missing:model
     accounts = a["account_id"].to_pylist()
     accounts[5] = "   "  # blank -> missing:account_id
     status = a["status"].to_pylist()
@@ -37,7 +37,7 @@ def messy_parquet(tmp: Path) -> tuple[Path, Path]:
     ips[11] = "2001:db8:1:2::1"
     ids = a["request_id"].to_pylist()
     ids[20] = ids[10]  # repeated id inside file a: row 11 wins
-    a = _set(_set(_set(a, "prompt", prompts), "account_id", accounts), "status", status)
+    a = _set(_set(_set(a, "model", models), "account_id", accounts), "status", status)
     a = _set(_set(_set(a, "temperature", temps), "ip", ips), "request_id", ids)
     a = _set(a, "status", [s.upper() if s == "ok" else s for s in status])  # case-insensitive
 
@@ -69,14 +69,14 @@ def _quarantine(path: Path) -> list[tuple[str, int, str]]:
 
 
 REASONS = {
-    "missing:prompt": 1,
+    "missing:model": 1,
     "missing:account_id": 1,
     "bad_value:status": 1,
     "bad_value:temperature": 1,
     "bad_timestamp:timestamp": 1,
 }
 QUARANTINED = [
-    ("a.parquet", 4, "missing:prompt"),
+    ("a.parquet", 4, "missing:model"),
     ("a.parquet", 6, "missing:account_id"),
     ("a.parquet", 8, "bad_value:status"),
     ("a.parquet", 10, "bad_value:temperature"),
@@ -202,8 +202,19 @@ def test_bad_parquet_inputs_raise_input_error(tmp_path: Path) -> None:
 
 
 def test_parquet_without_a_required_column_quarantines_every_row(tmp_path: Path) -> None:
-    pq.write_table(canonical_rows(5).drop_columns(["prompt"]), tmp_path / "a.parquet")
+    pq.write_table(canonical_rows(5).drop_columns(["model"]), tmp_path / "a.parquet")
     con = duckdb.connect()
     stats = open_requests(con, [tmp_path / "a.parquet"])
-    assert _counts(stats) == (5, 0, 0, 5) and stats.reasons == {"missing:prompt": 5}
+    assert _counts(stats) == (5, 0, 0, 5) and stats.reasons == {"missing:model": 5}
     assert con.execute("SELECT count(*) FROM requests").fetchall() == [(0,)]
+
+
+def test_metadata_only_parquet_without_text_columns_is_stored(tmp_path: Path) -> None:
+    t = canonical_rows(5).drop_columns(["prompt", "response", "system_prompt"])
+    pq.write_table(t, tmp_path / "a.parquet")
+    con = duckdb.connect()
+    stats = open_requests(con, [tmp_path / "a.parquet"])
+    assert _counts(stats) == (5, 5, 0, 0) and stats.reasons == {}
+    got = _rows(con, "requests")
+    assert got["prompt"].null_count == 5
+    assert got["account_id"].to_pylist() == t.sort_by("request_id")["account_id"].to_pylist()

@@ -113,7 +113,8 @@ def test_text_features_hook_sees_text_before_it_is_dropped(tmp_path: Path) -> No
 def test_every_adapter_sample_stores(tmp_path: Path) -> None:
     stats = Workspace(tmp_path / "ws").ingest([DATA])
     assert stats.rows_read == stats.rows_stored + stats.rows_duplicate + stats.rows_quarantined
-    assert stats.rows_stored == 17  # distinct request ids over all sample files
+    # distinct request ids over all sample files (the metadata-only spend-log row included)
+    assert stats.rows_stored == 18
 
 
 def run_cli(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:

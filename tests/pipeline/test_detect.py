@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import jsonschema
 import pyarrow.parquet as pq
 import pytest
 
@@ -20,6 +22,9 @@ from distillguard.pipeline import run_detect
 from distillguard.simulate import simulate
 
 SEEDS = (11, 12)
+# Two runs on one log give byte-identical files when the generation time is pinned.
+PINNED = "1796000000"
+SCHEMA = Path(__file__).parents[2] / "src/distillguard/campaigns/campaigns.schema.json"
 
 
 @pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
@@ -29,7 +34,9 @@ def detected(
     root = tmp_path_factory.mktemp(f"bench{request.param}")
     sim, det = root / "sim", root / "det"
     simulate("benchmark", scale=0.5, seed=request.param, out=sim, obfuscation=True)
-    run_detect([sim / "requests"], det)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", PINNED)
+        run_detect([sim / "requests"], det)
     return sim, det, evaluate(sim, det)
 
 
@@ -51,12 +58,13 @@ def test_legitimate_heavy_users_are_left_alone(detected: tuple[Path, Path, Evalu
 
 
 def test_the_same_log_gives_the_same_verdicts(
-    detected: tuple[Path, Path, Evaluation], tmp_path: Path
+    detected: tuple[Path, Path, Evaluation], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # An analyst re-running detect on the same log must see the same accounts and campaigns.
     sim, det, _ = detected
     if not sim.parent.name.startswith(f"bench{SEEDS[0]}"):
         pytest.skip("one seed is enough to check repeatability")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", PINNED)
     run_detect([sim / "requests"], tmp_path)
     for name in ("accounts.csv", "campaigns.json"):
         assert (tmp_path / name).read_text() == (det / name).read_text(), name
@@ -69,13 +77,20 @@ def test_outputs_follow_the_contract(detected: tuple[Path, Path, Evaluation]) ->
     )
     with (det / "accounts.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["account_id", "score", "flagged", "campaign_id"]
+    assert list(rows[0])[:4] == ["account_id", "score", "flagged", "campaign_id"]
+    assert list(rows[0])[4:] == ["exchanges", "reasons"]
+    assert all(int(r["exchanges"]) > 0 for r in rows)
+    assert all(r["reasons"] for r in rows if r["flagged"] == "true")
     assert {r["account_id"] for r in rows} == accounts_in_log
     assert len(rows) == len(accounts_in_log)
     assert all(0.0 <= float(r["score"]) <= 1.0 for r in rows)
     assert {r["flagged"] for r in rows} <= {"true", "false"}
     doc = json.loads((det / "campaigns.json").read_text())
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    log_rows = pq.read_table(sim / "requests", columns=["request_id"]).num_rows
+    assert doc["run"]["exchanges_analysed"] == log_rows
+    assert doc["run"]["window"]["from"] <= doc["run"]["window"]["to"]
     ids = {c["campaign_id"] for c in doc["campaigns"]}
     assert {r["campaign_id"] for r in rows if r["campaign_id"]} == ids
     for c in doc["campaigns"]:
@@ -98,11 +113,81 @@ def test_outputs_follow_the_contract(detected: tuple[Path, Path, Evaluation]) ->
         families = {e["signal"] for e in c["evidence"] if e["signal"].startswith("linkage.")}
         assert len(families) >= 2, c["evidence"]
         assert all({"signal", "strength", "description"} <= set(e) for e in c["evidence"])
+        assert c["account_count"] == len(c["accounts"])
+        assert c["recommended_action"] in {"block", "throttle", "review"}
+        assert c["score"] >= c["threshold"]
+        for e in c["evidence"]:
+            # True counts: the ids listed are complete, or say they are not.
+            assert e["account_count"] >= len(e["account_ids"])
+            assert e["account_ids_complete"] == (e["account_count"] == len(e["account_ids"]))
     summary = json.loads((det / "summary.json").read_text())
+    assert summary["run"] == doc["run"]
     assert summary["rows_read"] >= summary["rows_stored"] > 0
     assert summary["rows_quarantined"] == 0
     assert "timings" in summary
     assert (det / "report.html").stat().st_size > 1000
+
+
+def test_findings_can_be_checked_and_acted_on(detected: tuple[Path, Path, Evaluation]) -> None:
+    sim, det, _ = detected
+    doc = json.loads((det / "campaigns.json").read_text())
+    findings = [e for c in doc["campaigns"] for e in c["evidence"]]
+    # Counts are true counts, not capped at the number of ids listed.
+    assert any(e["account_count"] > 50 for e in findings)
+    assert all(e["request_ids"] for e in findings)
+    # Excerpts exist and are redacted: no digits, e-mail addresses or URLs.
+    excerpts = [x for e in findings for x in e["excerpts"]]
+    assert excerpts
+    assert not any(any(ch.isdigit() for ch in x) or "@" in x or "http" in x for x in excerpts)
+    # A blockable indicator is used by legitimate accounts in at most 1 % of its users.
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW log AS SELECT * FROM read_parquet('{sim / 'requests'}/**/*.parquet')")
+    con.execute(f"CREATE VIEW labels AS SELECT * FROM read_csv('{sim / 'labels.csv'}')")
+    for c in doc["campaigns"]:
+        for i in c["indicators"]:
+            if i["blockable"] and i["kind"] in {"asn", "tls_fingerprint", "user_agent"}:
+                users, benign = con.execute(
+                    f"""SELECT count(DISTINCT account_id),
+                               count(DISTINCT account_id) FILTER (label = 'benign')
+                        FROM log JOIN labels USING (account_id)
+                        WHERE CAST({i["kind"]} AS VARCHAR) = ?""",
+                    [str(i["value"])],
+                ).fetchone() or (0, 0)
+                assert users == i["accounts_in_log"]
+                assert benign <= 0.01 * users, i
+    # The review queue is bounded and holds what the threshold missed.
+    queued = {a for r in doc["review"] for a in r["accounts"]}
+    assert 0 < len(queued) <= 300
+    with (det / "accounts.csv").open() as fh:
+        flagged = {r["account_id"] for r in csv.DictReader(fh) if r["flagged"] == "true"}
+    assert not queued & flagged
+    with (sim / "labels.csv").open() as fh:
+        missed = {
+            r["account_id"]
+            for r in csv.DictReader(fh)
+            if r["label"] == "attack" and r["account_id"] not in flagged
+        }
+    assert len(missed & queued) >= 0.5 * len(missed)
+
+
+@pytest.mark.slow
+def test_drop_text_publishes_no_excerpts_and_until_counts_what_was_analysed(
+    tmp_path: Path,
+) -> None:
+    sim, det = tmp_path / "sim", tmp_path / "det"
+    simulate("benchmark", scale=0.1, seed=3, out=sim)
+    times = pq.read_table(sim / "requests", columns=["timestamp"]).column(0).to_pylist()
+    until = sorted(times)[int(len(times) * 0.8)]
+    run_detect([sim / "requests"], det, privacy=Privacy(hash_key=None, drop_text=True), until=until)
+    doc = json.loads((det / "campaigns.json").read_text())
+    for c in doc["campaigns"]:
+        assert not any(e["excerpts"] for e in c["evidence"])
+        assert not any("excerpt" in i for i in c["indicators"])
+        assert not any(i["kind"] == "system_prompt" for i in c["indicators"])
+    # With --until the run says how many exchanges were analysed, not how many rows were read.
+    run, summary = doc["run"], json.loads((det / "summary.json").read_text())
+    assert run["exchanges_analysed"] == sum(t < until for t in times) < summary["rows_read"]
+    assert run["window"]["to"] < until.isoformat().replace("+00:00", "Z")
 
 
 def test_unreadable_input_is_one_line_and_exit_2(tmp_path: Path) -> None:

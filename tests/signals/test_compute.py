@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from distillguard.signals import FEATURE_COLUMNS, compute_request_signals, summarise_by_account
+from distillguard.signals import compute_request_signals, feature_schema, summarise_by_account
 
 
 def _table() -> pa.Table:
@@ -30,7 +30,7 @@ def _table() -> pa.Table:
 
 def test_columns_types_and_nulls() -> None:
     f = compute_request_signals(_table())
-    assert tuple(f.column_names) == FEATURE_COLUMNS
+    assert f.schema == feature_schema()
     assert f.num_rows == 6
     assert f.schema.field("elicitation").type == pa.float32()
     assert f.schema.field("template_id").type == pa.int64()
@@ -65,11 +65,16 @@ def test_deterministic() -> None:
 
 def test_summarise_by_account() -> None:
     t = _table()
-    s = summarise_by_account(compute_request_signals(t), t.column("account_id"))
-    assert s.column("account_id").to_pylist() == ["a", "b", "c"]
-    a = s.slice(0, 1).to_pylist()[0]
-    assert a["requests"] == 2 and a["scored"] == 1
-    assert a["elicitation_share"] == 1.0
-    c = s.slice(2, 1).to_pylist()[0]
-    assert c["templates"] == 2
-    assert pc.all(pc.greater_equal(s.column("langs"), 0)).as_py()
+    ids = t.column("account_id").to_pylist()
+    sample = pl.from_arrow(compute_request_signals(t))
+    assert isinstance(sample, pl.DataFrame)
+    sample = sample.with_columns(pl.Series("idx", [sorted(set(ids)).index(a) for a in ids]))
+    accounts = pl.DataFrame({"account_id": ["a", "b", "c", "d"], "idx": [0, 1, 2, 3]})
+    s = summarise_by_account(accounts, sample)
+    assert s["account_id"].to_list() == ["a", "b", "c", "d"]
+    a = s.row(0, named=True)
+    assert a["sampled"] == 2  # both requests, one with a null prompt
+    assert a["elicitation_share"] == 1.0  # shares are over the scored (non-null) requests
+    assert s.row(2, named=True)["n_templates"] == 2
+    assert s.row(3, named=True)["sampled"] is None  # nothing sampled: nulls, not zeros
+    assert s.filter(pl.col("cap_entropy").is_not_null())["cap_entropy"].is_between(0, 1).all()

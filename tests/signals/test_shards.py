@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from distillguard.signals import FEATURE_COLUMNS, compute_request_signals
+from distillguard.signals import compute_request_signals, feature_schema
 from distillguard.signals.shards import (
     MIN_DF,
     POSITION,
@@ -62,7 +62,7 @@ def test_sharded_signals_equal_single_pass(templated: tuple[list[str], list[int]
     )
     got = assemble(rows, template_ids(rows.column("skeleton"), digests))
 
-    assert got.column_names == list(FEATURE_COLUMNS)
+    assert got.column_names == feature_schema().names
     assert len(set(got.column("template_id").to_pylist())) < len(rep_table)  # LSH joined some
-    for name in FEATURE_COLUMNS:
+    for name in feature_schema().names:
         assert got.column(name).equals(expected.column(name)), name

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,27 @@ def harvest_scores(accounts: pl.DataFrame) -> tuple[np.ndarray, dict[str, np.nda
     return combine(levels, accounts.height), levels
 
 
-def org_excess(values: np.ndarray, org_ids: np.ndarray, *, min_peers: int = 3) -> np.ndarray:
+def category_codes(values: np.ndarray | pl.Series) -> np.ndarray:
+    """An int64 code per element of a string column (equal strings, equal codes), -1 for null.
+
+    Goes through Arrow, never a numpy object array cast, so a column whose first values are
+    null (``np.array([None, "o"], dtype=object)``) works like any other.
+
+    >>> category_codes(np.array([None, "o", "p", "o"], dtype=object)).tolist()
+    [-1, 0, 1, 0]
+    >>> category_codes(pl.Series([None, None], dtype=pl.String)).tolist()
+    [-1, -1]
+    """
+    if isinstance(values, pl.Series):
+        strings = values.cast(pl.String)
+    else:
+        strings = pl.Series(pa.array(values, pa.string()))
+    return strings.cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+
+
+def org_excess(
+    values: np.ndarray, org_ids: np.ndarray | pl.Series, *, min_peers: int = 3
+) -> np.ndarray:
     """Each account's value minus the median of the *other* accounts of its organisation.
 
     An account is judged against its own organisation as well as the population: a reseller's or
@@ -107,11 +128,11 @@ def org_excess(values: np.ndarray, org_ids: np.ndarray, *, min_peers: int = 3) -
     [0.65, -0.1, 0.05, -0.05, nan, nan]
     """
     out = np.full(len(values), np.nan)
-    known = np.flatnonzero(np.array([o is not None for o in org_ids]) & np.isfinite(values))
+    all_codes = category_codes(org_ids)
+    known = np.flatnonzero((all_codes >= 0) & np.isfinite(values))
     if len(known) == 0:
         return out
-    codes = pl.Series(org_ids[known], dtype=pl.String).cast(pl.Categorical).to_physical()
-    org = codes.to_numpy().astype(np.int64)
+    org = all_codes[known]
     order = np.lexsort((values[known], org))
     v, g = values[known][order], org[order]
     starts = np.searchsorted(g, g, side="left")

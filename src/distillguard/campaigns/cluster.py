@@ -26,32 +26,43 @@ import numpy as np
 import polars as pl
 
 from distillguard.accounts.profile import group_difference
-
-DEFAULT_RELIABILITY: dict[str, float] = {
-    "payment": 0.55,
-    "template": 0.5,
-    "sync": 0.5,
-    "twin": 0.45,
-    "network": 0.35,
-    "signup": 0.25,
-    "client": 0.15,
-    "email": 0.1,
-}
+from distillguard.accounts.score import category_codes
+from distillguard.bounds import check_fields, knob
+from distillguard.errors import ConfigError
 
 
 @dataclass
 class ClusterConfig:
-    """How edges fuse and how communities are found."""
+    """How edges fuse and how communities are found and regrouped (every number range-checked).
 
-    reliability: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RELIABILITY))
-    min_edge: float = 0.2
+    ``reliability`` overrides the reliability the linkers declare for their families (empty: the
+    linkers' own, see :func:`distillguard.linkage.reliability`); the detection stage fills it in
+    at start-up so fusion and scoring read one table.
+    """
+
+    reliability: dict[str, float] = field(default_factory=dict)
+    min_edge: float = knob(0.2, 0.0, 1.0, "fused weight an edge needs to enter community search")
     # Links weaker than this are noise to attach_periphery: hundreds of faint shared-template
     # links would otherwise add up to a pull towards whichever campaign is largest.
-    attach_min_edge: float = 0.02
-    same_org_discount: float = 0.25
-    resolution: float = 1.0
-    min_accounts: int = 3
-    seed: int = 0
+    attach_min_edge: float = knob(0.02, 0.0, 1.0, "weakest link attach_periphery counts")
+    same_org_discount: float = knob(0.25, 0.0, 1.0, "weight kept by links inside one org")
+    resolution: float = knob(1.0, 1e-6, 100.0, "Leiden resolution (higher: smaller groups)")
+    min_accounts: int = knob(3, 2, None, "smallest community scored")
+    seed: int = knob(0, 0, None, "Leiden seed")
+    attach_alpha: float = knob(0.3, 0.0, None, "joiner's pull vs the median member's")
+    attach_beta: float = knob(0.5, 0.0, None, "joiner's pull into a campaign vs elsewhere")
+    attach_rounds: int = knob(5, 0, 100, "rounds of periphery attachment")
+    attach_harvest_quantile: float = knob(0.05, 0.0, 1.0, "member quantile a joiner must harvest")
+    interlink_ratio: float = knob(0.5, 0.0, None, "between/within link density that merges")
+    lookalike_quantile: float = knob(0.9, 0.0, 1.0, "profile columns compared by lookalikes")
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        for family, value in self.reliability.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+                raise ConfigError(
+                    f"ClusterConfig.reliability[{family!r}] must be in (0, 1], got {value!r}"
+                )
 
 
 def fuse_edges(edges: pl.DataFrame, reliability: dict[str, float]) -> pl.DataFrame:
@@ -106,13 +117,15 @@ def fuse_edges(edges: pl.DataFrame, reliability: dict[str, float]) -> pl.DataFra
 
 
 def clustering_weights(
-    fused: pl.DataFrame, org_ids: np.ndarray, harvest: np.ndarray, config: ClusterConfig
+    fused: pl.DataFrame,
+    org_ids: np.ndarray | pl.Series,
+    harvest: np.ndarray,
+    config: ClusterConfig,
 ) -> pl.DataFrame:
     """Add ``same_org`` and the clustering ``weight`` (org discount and harvest scaling)."""
     a = fused["a"].to_numpy()
     b = fused["b"].to_numpy()
-    codes = pl.Series(org_ids, dtype=pl.String).cast(pl.Categorical).to_physical()
-    org = codes.cast(pl.Int64).fill_null(-1).to_numpy()
+    org = category_codes(org_ids)
     same_org = (org[a] >= 0) & (org[a] == org[b])
     w = fused["fused"].to_numpy() * np.sqrt(np.clip(harvest[a] * harvest[b], 0.0, 1.0))
     w = np.where(same_org, w * config.same_org_discount, w)
@@ -225,10 +238,18 @@ def _floors(labels: np.ndarray, harvest: np.ndarray | None, q: float) -> np.ndar
 
 
 def members_by_label(labels: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """``(label, member indices)`` for every label >= 0, in one sort rather than a scan each."""
+    """``(label, member indices)`` for every label >= 0, in one sort rather than a scan each.
+
+    >>> [(k, m.tolist()) for k, m in members_by_label(np.array([1, -1, 0, 1]))]
+    [(0, [2]), (1, [0, 3])]
+    >>> members_by_label(np.array([-1, -1]))
+    []
+    """
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
     start = np.searchsorted(sorted_labels, 0)
+    if start == len(sorted_labels):
+        return []  # no account in any community (a clean log): np.split would give one chunk
     values, first = np.unique(sorted_labels[start:], return_index=True)
     chunks = np.split(order[start:], first[1:])
     return [(int(v), np.sort(c)) for v, c in zip(values, chunks, strict=True)]

@@ -23,21 +23,13 @@ import polars as pl
 
 from distillguard.accounts.score import HARVEST_INDICATORS, combine
 from distillguard.campaigns.model import Finding
+from distillguard.linkage.registry import family_description
 
-FAMILY_TEXT: dict[str, str] = {
-    "payment": "share payment instruments",
-    "template": "build prompts from the same templates",
-    "sync": "are active in the same minutes (synchronised)",
-    "dense": "form a dense block of networks or templates and hours (D-Cube)",
-    "twin": "have near-identical usage profiles (one workload sharded)",
-    "network": "send from the same networks (/24 or /48)",
-    "signup": "signed up in the same hour",
-    "client": "use the same uncommon client build (user agent + TLS fingerprint)",
-    "email": "share an uncommon e-mail domain",
-}
 SINGLE_ORG_SHARE = 0.8
 OUTLIER_EXCESS = 0.2  # the margin over a reference at which a behaviour level is reported
 SINGLE_ORG_FACTOR = 0.3
+# A finding lists at most this many account ids; ``account_count`` always carries the true number.
+EVIDENCE_IDS = 100
 
 
 @dataclass
@@ -85,10 +77,17 @@ def score_community(
                 signal=f"linkage.{family}",
                 strength=coverage * mean_w,
                 description=(
-                    f"{len(linked)} of {n} accounts {FAMILY_TEXT.get(family, family)} "
+                    f"{len(linked)} of {n} accounts {family_description(family)} "
                     f"(mean link strength {mean_w:.2f})"
                 ),
-                account_ids=tuple(account_ids[linked][:50].tolist()),
+                account_ids=tuple(account_ids[linked][:EVIDENCE_IDS].tolist()),
+                account_count=len(linked),
+                observed={
+                    "accounts_linked": len(linked),
+                    "coverage": round(coverage, 4),
+                    "mean_link_strength": round(mean_w, 4),
+                    "links": strong.height,
+                },
             )
         )
     coordination = 1.0 - miss
@@ -107,14 +106,21 @@ def score_community(
             else float(np.nanmedian(levels[ind.column]))
         )
         if level - median >= OUTLIER_EXCESS:
+            # Strength is the deviation from the population, not the raw level: a level of 0.6
+            # means little where the median account is at 0.5. The accounts behind it are the
+            # members that stand out on their own.
+            own = members[np.nan_to_num(mine, nan=-1.0) - median >= OUTLIER_EXCESS]
             findings.append(
                 Finding(
                     signal=f"behaviour.{ind.column}",
-                    strength=level,
+                    strength=min(max(level - median, 0.0), 1.0),
                     description=(
                         f"{ind.meaning}: level {level:.2f} across the campaign vs "
                         f"{median:.2f} for the median account"
                     ),
+                    account_ids=tuple(account_ids[own][:EVIDENCE_IDS].tolist()),
+                    account_count=len(own),
+                    observed={"level": round(level, 4), "population_level": round(median, 4)},
                 )
             )
     harvesting = float(combine(pooled, 1)[0])
@@ -129,6 +135,8 @@ def score_community(
                 Finding(
                     signal="context.single_org",
                     strength=float(top),
+                    account_count=int(counts.max()),
+                    observed={"share_in_one_org": round(float(top), 4)},
                     description=(
                         f"{top:.0%} of accounts belong to one organisation "
                         f"({values[counts.argmax()]}): looks like one customer's own fleet"
@@ -164,6 +172,11 @@ def _org_outliers(
                 f"harvest far more than those peers (median +"
                 f"{float(np.median(org_excess[out])):.2f})"
             ),
-            account_ids=tuple(account_ids[out][:50].tolist()),
+            account_ids=tuple(account_ids[out][:EVIDENCE_IDS].tolist()),
+            account_count=len(out),
+            observed={
+                "accounts_judged": int(judged.sum()),
+                "median_excess_over_org": round(float(np.median(org_excess[out])), 4),
+            },
         )
     ]

@@ -8,7 +8,7 @@ then runs the same Ibis expressions on whatever backend the table is bound to.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from distillguard.ingest import IngestStats, Privacy
-from distillguard.signals import FEATURE_COLUMNS, compute_request_signals
+from distillguard.signals.stage import in_process_signals
 
 
 @dataclass
@@ -33,10 +33,13 @@ class EngineSettings:
     fmt: str | None = None
     privacy: Privacy | None = None
     quarantine_path: Path | None = None
-    # DuckDB's buffer pool (its own default is 80 % of RAM); work beyond it spills to workdir.
-    memory_limit: str | None = "6GB"
+    # A size or share of the machine (see distillguard.resources; None: the machine's default):
+    # DuckDB's buffer pool and a local Spark driver's heap. Work beyond it spills to workdir.
+    memory_limit: str | None = None
     spark_master: str = "local[2]"
     spark_conf: dict[str, str] = field(default_factory=dict)
+    # Called after each batch an engine reads itself (progress bars); engines may ignore it.
+    on_rows: Callable[[IngestStats], None] | None = None
 
 
 class Engine(ABC):
@@ -79,12 +82,4 @@ class Engine(ABC):
         return f"{type(self).__name__}({self.settings!r})"
 
 
-def in_process_signals(sample: ir.Table, keep: Sequence[str] = ()) -> pa.Table:
-    """:meth:`Engine.request_signals` in this process: fetch the sample (prompts included) and
-    run :func:`distillguard.signals.compute_request_signals` on it."""
-    table = sample.to_pyarrow()
-    feats = compute_request_signals(table)
-    cols = {"request_id": feats.column("request_id")}
-    cols.update({name: table.column(name) for name in keep})
-    cols.update({name: feats.column(name) for name in FEATURE_COLUMNS[1:]})
-    return pa.table(cols)
+__all__ = ["Engine", "EngineSettings", "in_process_signals"]

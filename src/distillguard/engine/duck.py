@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 
 from distillguard.engine.base import Engine
 from distillguard.ingest import open_requests
+from distillguard.resources import duckdb_memory_limit
 
 
 class DuckDBEngine(Engine):
@@ -27,8 +28,7 @@ class DuckDBEngine(Engine):
         s = self.settings
         s.workdir.mkdir(parents=True, exist_ok=True)
         self._con = con = duckdb.connect(str(s.workdir / "requests.duckdb"))
-        if s.memory_limit:
-            con.execute(f"SET memory_limit = '{s.memory_limit}'")
+        con.execute(f"SET memory_limit = '{duckdb_memory_limit(s.memory_limit)}'")
         con.execute(f"SET temp_directory = '{s.workdir / 'spill'}'")
         self.stats = open_requests(
             con,
@@ -36,6 +36,7 @@ class DuckDBEngine(Engine):
             fmt=s.fmt,
             privacy=s.privacy,
             quarantine_path=s.quarantine_path,
+            progress=s.on_rows,
         )
         return ibis.duckdb.from_connection(con).table("requests")
 

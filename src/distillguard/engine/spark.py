@@ -4,9 +4,9 @@ The request table never leaves the cluster: account features, linkage group-bys 
 details are Ibis expressions compiled to Spark SQL; only per-account results and the bounded
 per-account request sample come back to the driver (see ``docs/spark.md``).
 
-Validation mirrors the ingest path (:func:`distillguard.ingest.base.validate_sql`): a row missing a
-required field, with an unparseable timestamp, a wrong type, an unknown ``status`` or a non-finite
-``temperature`` is dropped, counted by reason and written to the quarantine file; duplicate
+Validation is the ingest path's (:mod:`distillguard.ingest.validation` renders the same rules in
+Spark SQL): a row missing a required field, of a wrong type, too large or with an implausible
+value is dropped, counted by reason and written to the quarantine file; duplicate
 ``request_id`` values are stored once. ``ip_prefix`` is derived by the same function ingest uses.
 The session runs in UTC with ANSI mode off, so casts and divisions behave as in DuckDB.
 """
@@ -18,6 +18,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,13 +30,22 @@ import pyarrow.compute as pc
 
 from distillguard.engine.base import Engine
 from distillguard.errors import ConfigError, InputError
-from distillguard.ingest.base import quarantine_table, sql_type
+from distillguard.ingest.base import quarantine_table
 from distillguard.ingest.privacy import ip_prefix
 from distillguard.ingest.store import QuarantineWriter
-from distillguard.schema import REQUEST_SCHEMA, STATUS_VALUES
+from distillguard.ingest.validation import (
+    SPARK,
+    case_sql,
+    field_rules,
+    reason_cases,
+    run_time,
+    source_kind_of_spark,
+)
+from distillguard.resources import memory_limit_bytes
+from distillguard.schema import REQUEST_SCHEMA
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 # Applied to every session this module creates; ``EngineSettings.spark_conf`` overrides them.
 DEFAULT_CONF: dict[str, str] = {
@@ -55,7 +65,6 @@ LOCAL_CONF: dict[str, str] = {
 }
 PARQUET_EXTENSIONS = (".parquet", ".parq", ".pq")
 _VIEW = "distillguard_requests"
-_BLANK_MAX = 64  # as in ingest: blank-checking (trim) only short values
 
 
 def java_available() -> bool:
@@ -98,45 +107,26 @@ def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) 
     return session
 
 
-SPARK_TYPES = ("timestamp", "bigint", "double", "string")
-
-
-def _typed_columns(present: set[str]) -> tuple[dict[str, Column], Column]:
-    """Each schema field cast to its type, and the quarantine reason (null for a good row).
-
-    Reasons and their order follow :func:`distillguard.ingest.base.validate_sql`.
-    """
+def _typed_columns(df: DataFrame, now: datetime) -> tuple[DataFrame, list[str]]:
+    """``df`` with each schema field's typed value (``_t_FIELD``) and the quarantine reason
+    (``_reason``, null for a good row): the rules of :mod:`distillguard.ingest.validation`
+    rendered in Spark SQL, the very expressions DuckDB runs in its own dialect."""
     from pyspark.sql import functions as F
 
-    typed: dict[str, Column] = {}
-    checks: list[tuple[Column, str]] = []
-    late: list[tuple[Column, str]] = []
-    for f in REQUEST_SCHEMA:
-        raw = F.col(f"`{f.name}`") if f.name in present else F.lit(None)
-        kind = sql_type(f.type, SPARK_TYPES)
-        col = raw.cast(kind)
-        if kind == "string" and not f.nullable:
-            blank = (F.length(col) <= _BLANK_MAX) & (F.trim(col) == "")
-            col = F.when(blank, F.lit(None)).otherwise(col)
-        if f.name == "status":
-            col = F.lower(F.trim(col))
-        typed[f.name] = col
-        if not f.nullable:
-            checks.append((col.isNull() & raw.isNull(), f"missing:{f.name}"))
-        if kind != "string" or not f.nullable:
-            label = {"timestamp": "bad_timestamp", "string": "missing"}.get(kind, "bad_type")
-            late.append((col.isNull() & raw.isNotNull(), f"{label}:{f.name}"))
-    checks.extend(late)
-    checks.append(
-        (typed["status"].isNotNull() & ~typed["status"].isin(*STATUS_VALUES), "bad_value:status")
+    present = {f.name: f for f in df.schema.fields}
+    sources = {n: source_kind_of_spark(f.dataType.typeName()) for n, f in present.items()}
+
+    def raw(name: str) -> str:
+        return f"`{name}`" if name in present else "NULL"
+
+    typed, conditions = reason_cases(field_rules(), raw, lambda n: f"`_t_{n}`", sources, SPARK, now)
+    out = df.select("*", *[F.expr(typed[f.name]).alias(f"_t_{f.name}") for f in REQUEST_SCHEMA])
+    fields = F.to_json(
+        F.struct(*[F.col(f"`{n}`").alias(n) for n in REQUEST_SCHEMA.names if n in present])
     )
-    temp = typed["temperature"]
-    bad_temp = F.isnan(temp) | temp.isin(float("inf"), float("-inf"))
-    checks.append((F.coalesce(bad_temp, F.lit(False)), "bad_value:temperature"))
-    reason: Any = F
-    for cond, label in checks:
-        reason = reason.when(cond, F.lit(label))
-    return typed, reason
+    out = out.withColumn("_reason", F.expr(case_sql(conditions)))
+    out = out.withColumn("_fields", F.when(F.col("_reason").isNotNull(), fields))
+    return out, [f"_t_{n}" for n in REQUEST_SCHEMA.names]
 
 
 class SparkEngine(Engine):
@@ -184,9 +174,12 @@ class SparkEngine(Engine):
         from pyspark.sql import SparkSession
 
         self._owns_session = SparkSession.getActiveSession() is None
-        session = self._session = spark_session(
-            self.settings.spark_master, self.settings.spark_conf
-        )
+        conf = dict(self.settings.spark_conf)
+        if self.settings.spark_master.startswith("local"):
+            # One JVM on this machine: its heap follows the run's memory setting.
+            mib = memory_limit_bytes(self.settings.memory_limit) >> 20
+            conf.setdefault("spark.driver.memory", f"{max(mib, 1024)}m")
+        session = self._session = spark_session(self.settings.spark_master, conf)
         try:
             df = session.read.option("recursiveFileLookup", "true").parquet(*paths)
         except AnalysisException as exc:
@@ -195,8 +188,7 @@ class SparkEngine(Engine):
                 f"Spark cannot read the input: {msg}", source=", ".join(paths)
             ) from exc
         present = set(df.columns)
-        typed, reason = _typed_columns(present)
-        checked = df.withColumn("_reason", reason)
+        checked, typed = _typed_columns(df, run_time())
         counts = {
             r["_reason"]: int(r["count"]) for r in checked.groupBy("_reason").count().collect()
         }
@@ -207,7 +199,7 @@ class SparkEngine(Engine):
         if stats.rows_quarantined:
             self._quarantine(checked, df.columns)
         good = checked.filter(F.col("_reason").isNull()).select(
-            *[c.alias(name) for name, c in typed.items()]
+            *[F.col(t).alias(t.removeprefix("_t_")) for t in typed]
         )
         good = good.dropDuplicates(["request_id"])
         if "ip" in present:
@@ -241,14 +233,19 @@ class SparkEngine(Engine):
             F.input_file_name().alias("source"),
             F.col("_reason").alias("reason"),
             F.to_json(F.struct(*[F.col(f"`{c}`") for c in columns])).alias("raw"),
+            F.col("_fields").alias("fields"),
         )
         rows = bad.toArrow()
-        writer = QuarantineWriter(path)
+        writer = QuarantineWriter(path, self.settings.privacy)
         try:
             for source in sorted(set(rows["source"].to_pylist())):
                 part = rows.filter(pc.equal(rows["source"], source))
                 loc = pa.nulls(part.num_rows, pa.int64())
-                writer.write(quarantine_table(source, "row", loc, part["reason"], part["raw"]))
+                writer.write(
+                    quarantine_table(
+                        source, "row", loc, part["reason"], part["raw"], part["fields"]
+                    )
+                )
         finally:
             writer.close()
 

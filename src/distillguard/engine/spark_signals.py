@@ -25,8 +25,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
+from distillguard.signals.registry import feature_schema
 from distillguard.signals.shards import (
-    FEATURE_TYPES,
     MIN_DF,
     POSITION,
     assemble,
@@ -56,9 +56,9 @@ def _row_schema(df: DataFrame, keep: Sequence[str]) -> StructType:
         T.StructField("request_id", T.StringType()),
         *[df.schema[name] for name in keep],
         *[
-            T.StructField(name, spark_type[t])
-            for name, t in FEATURE_TYPES.items()
-            if name not in ("request_id", "template_id")
+            T.StructField(f.name, spark_type[f.type])
+            for f in feature_schema()
+            if f.name not in ("request_id", "template_id")
         ],
         T.StructField("shingles", T.ArrayType(T.LongType())),
     ]

@@ -46,6 +46,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replay-days", type=int, metavar="N", help="replay at most the first N days"
     )
+    parser.add_argument(
+        "--intel",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="replay with a partner's bundle (or a workspace's intel/ directory) as evidence, "
+        "as `detect --intel` (repeatable)",
+    )
+    parser.add_argument(
+        "--share-key",
+        default=None,
+        help="the sharing group's key for --intel (default: $DISTILLGUARD_SHARE_KEY)",
+    )
     bar = parser.add_argument_group("bar (thresholds for the pass/fail check)")
     for f in fields(Bar):
         bar.add_argument(
@@ -69,7 +83,19 @@ def run(args: argparse.Namespace) -> int:
     checks = check_bar(ev, bar)
     timing: ReplayResult | None = None
     if args.replay:
-        timing = replay(args.truth, max_days=args.replay_days)
+        detector = None
+        if args.intel:
+            from functools import partial
+
+            from distillguard.pipeline import run_detect
+            from distillguard.share.intel import IntelLinker, load_intel
+            from distillguard.share.keys import resolve_share_key
+
+            intel = IntelLinker(
+                [i for p in args.intel for i in load_intel(p)], resolve_share_key(args.share_key)
+            )
+            detector = partial(run_detect, intel=intel, report=False)
+        timing = replay(args.truth, detector=detector, max_days=args.replay_days)
     print(format_evaluation(ev, checks, timing))
     if args.json:
         doc: dict[str, Any] = {

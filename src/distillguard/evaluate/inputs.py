@@ -6,7 +6,8 @@ Tables created (all ids as strings):
 - ``req_labels(request_id, label, campaign_id)`` from ``SIMDIR/request_labels.parquet``;
 - ``requests(request_id, account_id, timestamp)`` from the request log in ``SIMDIR``;
 - ``det_accounts(account_id, score, flagged, campaign_id)`` from ``DIR/accounts.csv``;
-- ``det_members(campaign_id, account_id)`` from ``DIR/campaigns.json`` (plus ``accounts.csv``).
+- ``det_members(campaign_id, account_id)`` from ``DIR/campaigns.json`` (plus ``accounts.csv``);
+- ``det_campaigns(campaign_id, score)`` from ``DIR/campaigns.json`` (score NULL when absent).
 
 Only the three request-log columns are read, so a multi-GB log costs one columnar scan.
 """
@@ -143,9 +144,16 @@ def load_detections(con: duckdb.DuckDBPyConnection, det_dir: Path) -> None:
         raise InputError('expected an object with a "campaigns" list', source=str(campaigns))
     cids: list[str] = []
     members: list[str] = []
+    scores: dict[str, float | None] = {}
     for c in items:  # one loop per campaign, not per request
         if not isinstance(c, dict) or "campaign_id" not in c:
             raise InputError("a campaign without campaign_id", source=str(campaigns))
+        score = c.get("score")
+        scores[str(c["campaign_id"])] = (
+            float(score)
+            if isinstance(score, (int, float)) and not isinstance(score, bool)
+            else None
+        )
         accs = [str(a) for a in c.get("accounts") or []]
         cids += [str(c["campaign_id"])] * len(accs)
         members += accs
@@ -165,6 +173,15 @@ def load_detections(con: duckdb.DuckDBPyConnection, det_dir: Path) -> None:
         """
     )
     con.unregister("det_json")
+    det_scores = pa.table(
+        {
+            "campaign_id": pa.array(list(scores), pa.string()),
+            "score": pa.array(list(scores.values()), pa.float64()),
+        }
+    )
+    con.register("det_scores", det_scores)
+    con.execute("CREATE TABLE det_campaigns AS SELECT * FROM det_scores")
+    con.unregister("det_scores")
 
 
 def _create_from_csv(
@@ -175,7 +192,9 @@ def _create_from_csv(
     required: tuple[str, ...],
 ) -> None:
     try:
-        rel = con.read_csv(str(path), header=True, all_varchar=True)
+        # null_padding: rows with fewer cells than the header (a v1 four-column row appended to
+        # a file with the v2 extra columns) read as NULL for the missing ones.
+        rel = con.read_csv(str(path), header=True, all_varchar=True, null_padding=True)
     except duckdb.Error as exc:
         raise InputError(f"cannot read CSV: {_first_line(exc)}", source=str(path)) from exc
     _has_columns(rel.columns, required, path)

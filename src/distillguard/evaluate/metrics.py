@@ -63,6 +63,27 @@ class DetectedCampaignResult:
     purity: float | None
 
 
+@dataclass(frozen=True)
+class CalibrationBin:
+    """Accounts scored in ``[low, high)`` and how many of them are labelled ``attack``."""
+
+    low: float
+    high: float
+    accounts: int
+    attack: int
+    campaigns: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.attack / self.accounts if self.accounts else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "precision": self.precision}
+
+
+CALIBRATION_BINS = 10
+
+
 @dataclass
 class Evaluation:
     """Every figure ``distillguard evaluate`` reports."""
@@ -90,10 +111,15 @@ class Evaluation:
     """Labelled accounts absent from accounts.csv (counted as not flagged)."""
     attack_exchanges_not_in_log: int = 0
     """Attack-labelled request ids not found in the request log (counted as missed)."""
+    calibration: dict[str, list[CalibrationBin]] = field(default_factory=dict)
+    """What a score means: precision measured in score bins, for ``accounts`` (each account's
+    score in accounts.csv) and ``campaigns`` (the members of detected campaigns, by the
+    campaign's score)."""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["personas"] = [{**asdict(p), "fpr": p.fpr} for p in self.personas]
+        out["calibration"] = {k: [b.to_json() for b in v] for k, v in self.calibration.items()}
         return out
 
 
@@ -189,7 +215,42 @@ def compute(con: duckdb.DuckDBPyConnection) -> Evaluation:
         unknown_flagged=unknown_flagged,
         missing_verdicts=missing,
         attack_exchanges_not_in_log=not_in_log,
+        calibration=calibration(con),
     )
+
+
+def calibration(
+    con: duckdb.DuckDBPyConnection, bins: int = CALIBRATION_BINS
+) -> dict[str, list[CalibrationBin]]:
+    """Precision in ``bins`` equal score bins (the last one includes 1.0): for every labelled
+    account by its own score, and for the members of detected campaigns by the campaign's score.
+    Bins without accounts are listed with zero counts so tables from several runs add up."""
+    edges = [(k / bins, (k + 1) / bins) for k in range(bins)]
+    acct = dict.fromkeys(range(bins), (0, 0, 0))
+    for b, n, attack in con.execute(
+        f"""
+        SELECT least(CAST(floor(coalesce(d.score, 0) * {bins}) AS INTEGER), {bins - 1}) AS b,
+               count(*), count(*) FILTER (l.label = 'attack')
+        FROM labels l LEFT JOIN det_accounts d USING (account_id) GROUP BY b
+        """
+    ).fetchall():
+        acct[int(b)] = (int(n), int(attack), 0)
+    camp = dict.fromkeys(range(bins), (0, 0, 0))
+    for b, n, attack, k in con.execute(
+        f"""
+        SELECT least(CAST(floor(c.score * {bins}) AS INTEGER), {bins - 1}) AS b,
+               count(m.account_id), count(*) FILTER (l.label = 'attack'),
+               count(DISTINCT c.campaign_id)
+        FROM det_campaigns c JOIN det_members m USING (campaign_id)
+        LEFT JOIN labels l ON l.account_id = m.account_id
+        WHERE c.score IS NOT NULL AND m.account_id IS NOT NULL GROUP BY b
+        """
+    ).fetchall():
+        camp[int(b)] = (int(n), int(attack), int(k))
+    return {
+        name: [CalibrationBin(lo, hi, *table[k]) for k, (lo, hi) in enumerate(edges)]
+        for name, table in (("accounts", acct), ("campaigns", camp))
+    }
 
 
 def _true_campaigns(con: duckdb.DuckDBPyConnection) -> list[TrueCampaignResult]:

@@ -119,6 +119,27 @@ def format_evaluation(
             ],
         )
 
+    if ev.calibration:
+        out += [
+            "",
+            "CALIBRATION (precision = share of attack accounts among those scored in the bin)",
+        ]
+        acct, camp = ev.calibration.get("accounts", []), ev.calibration.get("campaigns", [])
+        out += _table(
+            ["score", "accounts", "precision", "in campaigns", "campaign precision"],
+            [
+                [
+                    f"{a.low:.1f}-{a.high:.1f}",
+                    f"{a.accounts:,}",
+                    _pct(a.precision),
+                    f"{c.accounts:,}" if c.accounts else "-",
+                    _pct(c.precision),
+                ]
+                for a, c in zip(acct, camp, strict=False)
+                if a.accounts or c.accounts
+            ],
+        )
+
     failed = [c for c in checks if not c.passed]
     # Headline and persona checks always; per-campaign checks only when they fail (there can be
     # many campaigns), with a count of those that pass.

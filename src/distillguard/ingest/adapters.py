@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,26 +27,55 @@ ADAPTERS: dict[str, type[Adapter]] = {
 DATA_SUFFIXES = (".parquet", ".parq", ".pq", ".jsonl", ".ndjson", ".json")
 
 
-def _is_data_file(p: Path) -> bool:
-    name = p.name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    return p.is_file() and not p.name.startswith(".") and name.endswith(DATA_SUFFIXES)
+def _is_data_name(name: str) -> bool:
+    lower = name.lower().removesuffix(".gz")
+    return not name.startswith(".") and lower.endswith(DATA_SUFFIXES)
+
+
+def _walk(root: Path) -> list[Path]:
+    """Data files under ``root``, following symlinked directories (each real directory visited
+    once, so a link loop ends). An unreadable directory or data file is an error naming it:
+    skipping it would silently drop part of the log."""
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+
+    def fail(exc: OSError) -> None:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"cannot read directory: {reason}", source=str(exc.filename or root))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=fail, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames[:] = []  # a symlink back to a directory already walked
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            path = Path(dirpath) / name
+            if not _is_data_name(name) or not path.is_file():
+                continue
+            if not os.access(path, os.R_OK):
+                raise InputError("cannot read file: Permission denied", source=str(path))
+            found.append(path)
+    return sorted(found)
 
 
 def expand_sources(sources: Sequence[str | Path]) -> list[Path]:
-    """Files to read: each file as given, each directory's data files recursively (sorted)."""
+    """Files to read: each file as given, each directory's data files recursively (sorted),
+    symlinks followed. Missing or unreadable inputs are errors naming the path."""
     if not sources:
         raise InputError("no input given")
     out: list[Path] = []
     for s in sources:
         p = Path(s)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if _is_data_file(f))
+            found = _walk(p)
             if not found:
                 raise InputError("directory holds no .parquet/.jsonl/.json files", source=str(p))
             out.extend(found)
         elif p.is_file():
+            if not os.access(p, os.R_OK):
+                raise InputError("cannot read file: Permission denied", source=str(p))
             out.append(p)
         else:
             raise InputError("no such file or directory", source=str(p))

@@ -12,6 +12,7 @@ import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +20,16 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.schema import REQUEST_SCHEMA, STATUS_VALUES
+from distillguard.ingest.validation import (
+    DUCKDB,
+    FieldRule,
+    SourceKind,
+    case_sql,
+    field_rules,
+    reason_cases,
+    run_time,
+)
+from distillguard.schema import REQUEST_SCHEMA
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -28,6 +38,9 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("location", pa.int64()),
         pa.field("reason", pa.string()),
         pa.field("raw", pa.large_string()),
+        # The row's canonical field values as JSON (what the adapter extracted), when it had any:
+        # written instead of ``raw`` when a hash key or drop-text is in force.
+        pa.field("fields", pa.large_string()),
     ]
 )
 
@@ -43,6 +56,9 @@ class Batch:
     rows: pa.Table
     quarantined: pa.Table
     rows_read: int
+    # Records of this file merged into rows read from another file (OTel log records joined to
+    # their spans): they make no row of their own, but the file was not empty.
+    merged: int = 0
 
 
 class Adapter(ABC):
@@ -63,6 +79,15 @@ class Adapter(ABC):
     def read(self, path: Path, con: duckdb.DuckDBPyConnection) -> Iterator[Batch]:
         """Yield batches of canonical and quarantined rows; raise InputError if unreadable."""
 
+    def read_files(
+        self, paths: Sequence[Path], con: duckdb.DuckDBPyConnection
+    ) -> Iterator[tuple[Path, Batch]]:
+        """Every file of one run in this format, in order. Formats whose records span files
+        (OTel spans and the log records that carry their messages) override this."""
+        for path in paths:
+            for batch in self.read(path, con):
+                yield path, batch
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(batch_size={self.batch_size})"
 
@@ -72,82 +97,59 @@ def temp_name(prefix: str = "dg") -> str:
     return f"_{prefix}_{next(_counter)}"
 
 
-DUCKDB_TYPES = ("TIMESTAMPTZ", "BIGINT", "DOUBLE", "VARCHAR")
-
-
-def sql_type(t: pa.DataType, names: tuple[str, str, str, str] = DUCKDB_TYPES) -> str:
-    """The SQL type a schema field is cast to: ``names`` gives a dialect's words for
-    (timestamp, integer, float, string)."""
-    if pa.types.is_timestamp(t):
-        return names[0]
-    if pa.types.is_integer(t):
-        return names[1]
-    if pa.types.is_floating(t):
-        return names[2]
-    return names[3]
-
-
 def validate_sql(
     src: str,
     exprs: Mapping[str, str],
     checks: Sequence[tuple[str, str]] = (),
     raw_expr: str | None = None,
     keep: Sequence[str] = (),
+    sources: Mapping[str, SourceKind] | None = None,
+    now: datetime | None = None,
+    rules: tuple[FieldRule, ...] | None = None,
 ) -> str:
     """SQL casting raw canonical expressions over ``src`` (which has ``_loc``) to the schema.
 
-    ``exprs`` maps canonical field -> SQL expression (missing fields are NULL). ``checks`` are
+    ``exprs`` maps canonical field -> SQL expression (missing fields are NULL). ``sources`` says
+    what each raw value is (a typed column's class, or JSON-extracted ``text``, the default; see
+    :mod:`distillguard.ingest.validation`, which holds every rule). ``checks`` are
     adapter-specific ``(reason, condition)`` pairs tested before the generic ones. The result has
     ``_loc``, every canonical column and ``_reason`` (NULL for a good row), and ``_raw`` (the raw
-    record text of a bad row) when ``raw_expr`` is given. Columns of ``src`` named in ``keep`` are
-    passed through unchanged.
+    record text of a bad row) when ``raw_expr`` is given, and ``_fields`` (the raw canonical
+    values of a bad row as JSON, for privacy-preserving quarantine). Columns of ``src`` named in
+    ``keep`` are passed through unchanged.
     """
+    rules = rules or field_rules()
     kept = [f'"{k}"' for k in keep]
     inner = ["_loc", f"{raw_expr or 'NULL'} AS _rawsrc", *kept]
     outer = ["_loc", "_rawsrc", *kept]
-    reasons: list[str] = []
+    extra = []
     for i, (reason, cond) in enumerate(checks):
         inner.append(f"({cond}) AS _chk{i}")
-        reasons.append(f"WHEN _chk{i} THEN '{reason}'")
-    for f in REQUEST_SCHEMA:
-        expr = exprs.get(f.name, "NULL")
-        inner.append(f'{expr} AS "r_{f.name}"')
-        sql_t = sql_type(f.type)
-        raw = f'"r_{f.name}"'
-        if sql_t == "VARCHAR":
-            cast = f"CAST({raw} AS VARCHAR)"
-            if not f.nullable:
-                # Blank means missing. trim() only on short values: it is slow on long text.
-                blank = f"strlen({cast}) <= 64 AND trim({cast}) = ''"
-                cast = f"CASE WHEN {blank} THEN NULL ELSE {cast} END"
-            if f.name == "status":
-                cast = f"lower(trim({cast}))"
-        else:
-            cast = f"TRY_CAST({raw} AS {sql_t})"
-        outer.append(f'{cast} AS "{f.name}", {raw}')
-    reasons.extend(
-        f'WHEN "{f.name}" IS NULL AND "r_{f.name}" IS NULL THEN \'missing:{f.name}\''
-        for f in REQUEST_SCHEMA
-        if not f.nullable
+        extra.append((f"_chk{i}", reason))
+    typed, conditions = reason_cases(
+        rules,
+        raw_ref=lambda n: f'"r_{n}"',
+        typed_ref=lambda n: f'"{n}"',
+        sources=sources or {},
+        d=DUCKDB,
+        now=now or run_time(),
+        extra=tuple(extra),
     )
     for f in REQUEST_SCHEMA:
-        if sql_type(f.type) == "VARCHAR" and f.nullable:
-            continue
-        kind = "bad_timestamp" if pa.types.is_timestamp(f.type) else "bad_type"
-        if sql_type(f.type) == "VARCHAR":
-            kind = "missing"
-        reasons.append(
-            f'WHEN "{f.name}" IS NULL AND "r_{f.name}" IS NOT NULL THEN \'{kind}:{f.name}\''
-        )
-    allowed = ", ".join(f"'{s}'" for s in sorted(STATUS_VALUES))
-    reasons.append(f"WHEN status IS NOT NULL AND status NOT IN ({allowed}) THEN 'bad_value:status'")
-    reasons.append("WHEN isinf(temperature) OR isnan(temperature) THEN 'bad_value:temperature'")
+        inner.append(f'{exprs.get(f.name, "NULL")} AS "r_{f.name}"')
+        outer.append(f'{typed[f.name]} AS "{f.name}", "r_{f.name}"')
     names = ", ".join(f'"{n}"' for n in REQUEST_SCHEMA.names)
     raws = ", ".join(f'"r_{n}"' for n in REQUEST_SCHEMA.names)
+    fields = (
+        "to_json(struct_pack("
+        + ", ".join(f'"{n}" := "r_{n}"' for n in REQUEST_SCHEMA.names)
+        + "))::VARCHAR"
+    )
     head = ", ".join(["_loc", "_rawsrc", *kept])
     return (
-        f"SELECT *, CASE WHEN _reason IS NOT NULL THEN _rawsrc END AS _raw FROM ("
-        f"SELECT {head}, {names}, {raws}, CASE {' '.join(reasons)} END AS _reason FROM ("
+        f"SELECT *, CASE WHEN _reason IS NOT NULL THEN _rawsrc END AS _raw, "
+        f"CASE WHEN _reason IS NOT NULL THEN {fields} END AS _fields FROM ("
+        f"SELECT {head}, {names}, {raws}, {case_sql(conditions)} AS _reason FROM ("
         f"SELECT {', '.join(outer)}{''.join(f', _chk{i}' for i in range(len(checks)))} FROM ("
         f"SELECT {', '.join(inner)} FROM {src})))"
     )
@@ -169,24 +171,26 @@ def split_valid(
     result = con.sql(sql).to_arrow_table()
     bad = pc.is_valid(result["_reason"])
     good = result.filter(pc.invert(bad)).select(REQUEST_SCHEMA.names).cast(REQUEST_SCHEMA)
-    failed = result.filter(bad).select(["_loc", "_reason", "_raw"])
+    failed = result.filter(bad).select(["_loc", "_reason", "_raw", "_fields"])
     if failed.num_rows == 0:
         return good, QUARANTINE_SCHEMA.empty_table()
     if raw_sql is None:
         return good, quarantine_table(
-            source, unit, failed["_loc"], failed["_reason"], failed["_raw"]
+            source, unit, failed["_loc"], failed["_reason"], failed["_raw"], failed["_fields"]
         )
-    failed = failed.select(["_loc", "_reason"])
+    failed = failed.select(["_loc", "_reason", "_fields"])
     name = temp_name("bad")
     con.register(name, failed)
     try:
         rows = con.sql(
-            f"SELECT b._loc, b._reason, r.raw FROM {name} b LEFT JOIN ({raw_sql}) r "
+            f"SELECT b._loc, b._reason, r.raw, b._fields FROM {name} b LEFT JOIN ({raw_sql}) r "
             f"ON r._loc = b._loc AND r._loc IN (SELECT _loc FROM {name}) ORDER BY b._loc"
         ).to_arrow_table()
     finally:
         con.unregister(name)
-    return good, quarantine_table(source, unit, rows["_loc"], rows["_reason"], rows["raw"])
+    return good, quarantine_table(
+        source, unit, rows["_loc"], rows["_reason"], rows["raw"], rows["_fields"]
+    )
 
 
 def quarantine_table(
@@ -195,9 +199,12 @@ def quarantine_table(
     loc: pa.ChunkedArray | pa.Array,
     reason: pa.ChunkedArray | pa.Array,
     raw: pa.ChunkedArray | pa.Array,
+    fields: pa.ChunkedArray | pa.Array | None = None,
 ) -> pa.Table:
-    """Quarantine rows for one source file."""
+    """Quarantine rows for one source file (``fields``: see :data:`QUARANTINE_SCHEMA`)."""
     n = len(loc)
+    if fields is None:
+        fields = pa.nulls(n, pa.large_string())
     return pa.table(
         [
             pa.array([source] * n, pa.string()) if n else pa.array([], pa.string()),
@@ -205,6 +212,7 @@ def quarantine_table(
             pc.cast(loc, pa.int64()),
             pc.cast(reason, pa.string()),
             pc.cast(raw, pa.large_string()),
+            pc.cast(fields, pa.large_string()),
         ],
         schema=QUARANTINE_SCHEMA,
     )

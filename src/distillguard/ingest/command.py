@@ -28,10 +28,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hash-key",
         default=None,
-        help=f"key for HMAC of ip/email_domain/payment (or env {HASH_KEY_ENV})",
+        help=f"key for HMAC of ip/email_domain/payment, also applied to the quarantine file "
+        f"(or env {HASH_KEY_ENV})",
     )
     parser.add_argument(
-        "--drop-text", action="store_true", help="do not store prompt, response and system_prompt"
+        "--drop-text",
+        action="store_true",
+        help="do not store prompt, response and system_prompt (nor write them to the quarantine "
+        "file, which then holds each bad row's line number, reason and non-text fields)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help="DuckDB memory, a size (6GB, 512MiB) or a share of the machine (40%%); default "
+        "$DISTILLGUARD_MEMORY_LIMIT or a quarter of the memory the host has",
     )
     parser.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per committed batch"
@@ -56,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if key is not None and not key:
         raise ConfigError("empty hash key")
     privacy = Privacy(hash_key=key.encode() if key else None, drop_text=args.drop_text)
-    stats = Workspace(args.workspace).ingest(
+    stats = Workspace(args.workspace, memory_limit=args.memory_limit).ingest(
         args.sources,
         fmt=args.format,
         privacy=privacy,

@@ -31,9 +31,11 @@ from distillguard.ingest.base import (
     validate_sql,
 )
 from distillguard.ingest.sqlmacros import install_macros
+from distillguard.ingest.validation import field_limits
 from distillguard.schema import REQUEST_SCHEMA
 
 GZIP_MAGIC = b"\x1f\x8b"
+BOM = b"\xef\xbb\xbf"
 BLOCK_BYTES = 32 << 20
 # Errors a line's content can cause inside a query (others are bugs and propagate).
 DATA_ERRORS = (
@@ -56,15 +58,52 @@ def open_maybe_gzip(path: Path) -> IO[bytes]:
         raise InputError(f"cannot open file: {exc.strerror or exc}", source=str(path)) from exc
 
 
-def _decode_lines(chunk: bytes) -> pa.Array:
-    """Split a block of whole lines into a string array (one element per line, empty kept)."""
+def _decode_lines(chunk: bytes) -> tuple[pa.Array, pa.Array | None]:
+    """Split a block of whole lines into a string array (one element per line, empty kept), and
+    a mask of the lines that are not valid UTF-8 (None when all are).
+
+    A bad line is kept for the quarantine with its bytes shown as ``\\xNN`` escapes, never with
+    U+FFFD replacements passed off as the content."""
     binary = pc.split_pattern(pa.array([chunk], pa.large_binary()), b"\n").flatten()
     try:
-        return pc.cast(binary, pa.large_string())
+        return pc.cast(binary, pa.large_string()), None
     except pa.ArrowInvalid:
-        # Some line is not UTF-8: decode this block line by line, replacing bad bytes.
-        lines = [b.decode("utf-8", errors="replace") for b in chunk.split(b"\n")]
-        return pa.array(lines, pa.large_string())
+        # Some line is not UTF-8 (rare): find it line by line in this block only.
+        raw = chunk.split(b"\n")
+        bad = []
+        lines = []
+        for b in raw:
+            try:
+                lines.append(b.decode("utf-8"))
+                bad.append(False)
+            except UnicodeDecodeError:
+                lines.append(b.decode("utf-8", errors="backslashreplace"))
+                bad.append(True)
+        return pa.array(lines, pa.large_string()), pa.array(bad, pa.bool_())
+
+
+def line_limit() -> int:
+    """Lines longer than this (bytes) must have an oversize field: every field at its limit,
+    plus 1 MiB of keys, punctuation and extra columns."""
+    return sum(field_limits().values()) + (1 << 20)
+
+
+def too_large_reason(line: str) -> str:
+    """``too_large:FIELD`` for the first field over its limit in an oversize line, else
+    ``too_large:line`` (e.g. a huge extra column)."""
+    import json
+
+    limits = field_limits()
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        return "too_large:line"
+    if isinstance(doc, dict):
+        for name, limit in limits.items():
+            value = doc.get(name)
+            if isinstance(value, str) and len(value.encode("utf-8", "replace")) > limit:
+                return f"too_large:{name}"
+    return "too_large:line"
 
 
 def _json_valid(con: duckdb.DuckDBPyConnection, block: pa.Table) -> pa.Array:
@@ -94,21 +133,29 @@ def _not_blank(lines: pa.Array) -> pa.Array:
 
 
 def lines_block(chunk: bytes, first_line: int = 1) -> pa.Table:
-    """A block of whole lines as a table ``(_loc int64, line string)`` of its non-blank lines,
-    numbered from ``first_line``."""
-    lines = _decode_lines(chunk)
-    locs = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
-    return pa.table({"_loc": locs, "line": lines}).filter(_not_blank(lines))
+    """A block of whole lines as a table ``(_loc int64, line string, utf8 bool)`` of its
+    non-blank lines, numbered from ``first_line`` (``utf8`` false: not valid UTF-8)."""
+    lines, bad_utf8 = _decode_lines(chunk)
+    n = len(lines)
+    locs = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+    ok = pa.array(np.ones(n, bool)) if bad_utf8 is None else pc.invert(bad_utf8)
+    return pa.table({"_loc": locs, "line": lines, "utf8": ok}).filter(_not_blank(lines))
 
 
 def iter_line_blocks(path: Path, max_lines: int) -> Iterator[pa.Table]:
-    """Yield tables ``(_loc int64, line string)`` of at most ``max_lines`` non-blank lines."""
+    """Yield tables ``(_loc int64, line string, utf8 bool)`` of at most ``max_lines`` non-blank
+    lines (``utf8`` false: the line's bytes are not valid UTF-8). A UTF-8 byte-order mark at
+    the start of the file is skipped."""
     first_line = 1
     rest = b""
+    at_file_start = True
     try:
         with open_maybe_gzip(path) as fh:
             while True:
                 data = fh.read(BLOCK_BYTES)
+                if at_file_start:
+                    data = data.removeprefix(BOM)
+                    at_file_start = False
                 eof = not data
                 buf = rest + data
                 if eof:
@@ -171,15 +218,28 @@ class JsonRecordsAdapter(Adapter):
 
     def _convert(self, block: pa.Table, con: duckdb.DuckDBPyConnection, source: str) -> Batch:
         # One JSON parse to find invalid lines; non-object JSON falls through to "missing:".
+        utf8 = block["utf8"] if "utf8" in block.column_names else None
         valid = _json_valid(con, block)
+        if utf8 is not None:
+            valid = pc.and_(valid, utf8)
+        oversize = pc.greater(pc.binary_length(block["line"]), line_limit())
+        if pc.any(oversize).as_py():
+            valid = pc.and_(valid, pc.invert(oversize))
         not_obj = block.filter(pc.invert(valid))
-        not_obj = pa.table(
-            {
-                "_loc": not_obj["_loc"],
-                "reason": pa.array(["invalid_json"] * not_obj.num_rows, pa.string()),
-                "raw": not_obj["line"],
-            }
-        )
+        reason = pa.array(["invalid_json"] * not_obj.num_rows, pa.string())
+        if pc.any(oversize).as_py():
+            # Too big to hand to SQL at all (it would hold several copies): name the field in
+            # Python, on these rare lines only.
+            big = pc.greater(pc.binary_length(not_obj["line"]), line_limit())
+            named = [
+                too_large_reason(x) if b else None
+                for x, b in zip(not_obj["line"].to_pylist(), big.to_pylist(), strict=True)
+            ]
+            reason = pc.coalesce(pa.array(named, pa.string()), reason)
+        if utf8 is not None and not_obj.num_rows:
+            bad_bytes = pc.invert(not_obj["utf8"])
+            reason = pc.if_else(bad_bytes, pa.scalar("invalid_utf8"), reason)
+        not_obj = pa.table({"_loc": not_obj["_loc"], "reason": reason, "raw": not_obj["line"]})
         good_lines = block.filter(valid)
         name = temp_name("lines")
         con.register(name, good_lines)
@@ -244,6 +304,7 @@ def _path_list(fields: tuple[str, ...]) -> str:
 _STRING_FIELDS = tuple(
     f.name for f in REQUEST_SCHEMA if pa.types.is_string(f.type) or pa.types.is_timestamp(f.type)
 )
+_TIME_FIELDS = tuple(f.name for f in REQUEST_SCHEMA if pa.types.is_timestamp(f.type))
 
 
 class JsonlAdapter(JsonRecordsAdapter):
@@ -263,12 +324,20 @@ class JsonlAdapter(JsonRecordsAdapter):
         )
         for i, f in enumerate(REQUEST_SCHEMA.names)
     }
+    # Strict JSON types, nothing coerced: a number where a string (or an RFC 3339 time) is
+    # expected, a boolean, object or array anywhere: ``bad_type``. Text in a number field must
+    # read as that number exactly (checked with every other rule in ingest.validation).
     checks = tuple(
         (
-            f"bad_type:{f}",
-            f"json_type(v[{REQUEST_SCHEMA.names.index(f) + 1}]) IN ('OBJECT', 'ARRAY', 'BOOLEAN')",
+            f"{'bad_timestamp' if f in _TIME_FIELDS else 'bad_type'}:{f}",
+            f"json_type(v[{REQUEST_SCHEMA.names.index(f) + 1}]) NOT IN "
+            + (
+                "('VARCHAR', 'NULL')"
+                if f in _STRING_FIELDS
+                else "('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'NULL')"
+            ),
         )
-        for f in _STRING_FIELDS
+        for f in REQUEST_SCHEMA.names
     )
 
     def records_sql(self, lines: str) -> str:

@@ -47,19 +47,26 @@ class LiteLLMAdapter(JsonRecordsAdapter):
     fields: ClassVar[dict[str, str]] = {
         "request_id": f"coalesce({_s('$.id')}, {_s('$.request_id')}, {_s('$.litellm_call_id')})",
         "timestamp": epoch_or_text("j->'$.startTime'"),
+        # The key's owner (user, else team) is billed; an SDK caller without a proxy has no key,
+        # and ``completion(user=...)`` reaches the log only as ``model_parameters.user``.
         "account_id": f"coalesce({_meta('user_api_key_user_id')}, {_s('$.user')}, "
         f"{_meta('user_api_key_team_id')}, {_s('$.team_id')}, {_s('$.end_user')}, "
+        f"{_meta('user_api_key_end_user_id')}, NULLIF(trim(({_PARAMS})->>'$.user'), ''), "
         f"{_meta('user_api_key_hash')}, {_s('$.api_key')})",
         "org_id": f"coalesce({_meta('user_api_key_org_id')}, {_s('$.organization_id')}, "
         f"{_meta('user_api_key_team_id')}, {_s('$.team_id')})",
         "api_key_id": f"coalesce({_meta('user_api_key_hash')}, {_s('$.api_key')})",
         "ip": f"coalesce({_s('$.requester_ip_address')}, {_meta('requester_ip_address')})",
-        "user_agent": f"coalesce({_meta('user_agent')}, "
+        "user_agent": f"coalesce({_meta('user_agent')}, {_s('$.user_agent')}, "
         "j->>'$.proxy_server_request.headers.\"user-agent\"', "
         "j->>'$.metadata.headers.\"user-agent\"')",
         "model": f"coalesce({_s('$.model')}, {_s('$.model_group')})",
+        # ``session_id`` is "" unless ``request_correlation_in_logs`` is on; the client's session
+        # (``litellm_session_id`` / ``x-litellm-session-id``) is then in ``trace_id``.
         "conversation_id": f"coalesce({_s('$.session_id')}, {_meta('session_id')}, "
-        f"{_s('$.metadata.requester_metadata.session_id')})",
+        f"{_s('$.metadata.requester_metadata.session_id')}, {_s('$.trace_id')}, "
+        f"{_s('$.litellm_session_id')}, {_meta('litellm_session_id')}, "
+        f"{_meta('litellm_trace_id')})",
         "turn_index": f"dg_user_turn({_MSGS})",
         "system_prompt": f"dg_system({_MSGS})",
         "prompt": f"coalesce(dg_last_user({_MSGS}), CASE WHEN json_type({_MSGS}) = 'VARCHAR' "

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from distillguard.errors import InputError
 from distillguard.ingest.base import Adapter, Batch, split_valid, temp_name, validate_sql
 from distillguard.ingest.sqlmacros import install_macros
+from distillguard.ingest.validation import source_kind_of_arrow
 from distillguard.schema import REQUEST_SCHEMA
 
 PARQUET_MAGIC = b"PAR1"
@@ -36,10 +37,13 @@ class ParquetAdapter(Adapter):
         install_macros(con)
         try:
             pf = pq.ParquetFile(path)
-            present = set(pf.schema_arrow.names)
+            arrow_schema = pf.schema_arrow
+            present = set(arrow_schema.names)
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"not a readable Parquet file: {exc}", source=str(path)) from exc
         exprs = {f: f'"{f}"' for f in REQUEST_SCHEMA.names if f in present}
+        # Typed columns: a column of the wrong class (int64 prompt, list account_id) is bad_type.
+        sources = {f: source_kind_of_arrow(arrow_schema.field(f).type) for f in exprs}
         first = 1
         batches = pf.iter_batches(batch_size=self.batch_size, columns=sorted(present))
         while True:
@@ -61,7 +65,7 @@ class ParquetAdapter(Adapter):
             try:
                 good, bad = split_valid(
                     con,
-                    validate_sql(name, exprs),
+                    validate_sql(name, exprs, sources=sources),
                     source=str(path),
                     unit="row",
                     raw_sql=f"SELECT _loc, to_json(t)::VARCHAR AS raw FROM {name} t",

@@ -25,7 +25,9 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
 
 
 def first_object(head: bytes) -> dict[str, Any] | None:
-    """The first non-blank line of ``head`` parsed as a JSON object, or None."""
+    """The first non-blank line of ``head`` parsed as a JSON object, or None (a UTF-8
+    byte-order mark before it is allowed)."""
+    head = head.removeprefix(b"\xef\xbb\xbf")
     for raw in head.split(b"\n", 50)[:50]:
         line = raw.strip()
         if not line:

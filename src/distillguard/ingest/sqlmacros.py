@@ -48,7 +48,44 @@ CREATE OR REPLACE TEMP MACRO dg_attrs(a) AS CASE
     ELSE [] END;
 CREATE OR REPLACE TEMP MACRO dg_attr(attrs, key) AS
     list_filter(attrs, lambda e: e.k = key)[-1].v;
+CREATE OR REPLACE TEMP MACRO dg_attr_value(a, key) AS
+    json_extract(list_filter(json_extract(a, '$[*]'), lambda e: e->>'$.key' = key)[-1], '$.value');
 """
+
+# OTLP/JSON ``AnyValue`` -> plain JSON (``{"kvlistValue": ...}`` -> object, ``arrayValue`` -> array,
+# scalars -> JSON scalars), nested up to ANYVALUE_DEPTH levels (message lists need 4). DuckDB
+# macros cannot recurse, so each level is its own macro; parameter and lambda names differ per
+# level because macro arguments are substituted by name. Each level applies the one below once,
+# to a lambda variable, so the expansion grows linearly with the depth.
+ANYVALUE_DEPTH = 8
+_ANYVALUE_BASE = """CREATE OR REPLACE TEMP MACRO dg_aj0(v0) AS CASE
+    WHEN json_type(v0) IS DISTINCT FROM 'OBJECT' THEN v0
+    WHEN json_type(json_extract(v0, '$.stringValue')) = 'VARCHAR' THEN to_json(v0->>'$.stringValue')
+    WHEN json_extract(v0, '$.intValue') IS NOT NULL
+        THEN to_json(TRY_CAST(v0->>'$.intValue' AS BIGINT))
+    WHEN json_extract(v0, '$.doubleValue') IS NOT NULL
+        THEN to_json(TRY_CAST(v0->>'$.doubleValue' AS DOUBLE))
+    WHEN json_extract(v0, '$.boolValue') IS NOT NULL THEN json_extract(v0, '$.boolValue')
+    WHEN json_extract(v0, '$.bytesValue') IS NOT NULL THEN to_json(v0->>'$.bytesValue')
+    ELSE v0 END;
+"""
+_ANYVALUE_LEVEL = """CREATE OR REPLACE TEMP MACRO dg_aj{n}(v{n}) AS CASE
+    WHEN json_type(json_extract(v{n}, '$.kvlistValue')) = 'OBJECT'
+        OR json_type(json_extract(v{n}, '$.arrayValue')) = 'OBJECT'
+    THEN list_transform([list_transform(
+        CASE WHEN json_type(json_extract(v{n}, '$.kvlistValue')) = 'OBJECT'
+             THEN json_extract(v{n}, '$.kvlistValue.values[*].value')
+             ELSE json_extract(v{n}, '$.arrayValue.values[*]') END,
+        lambda e{n}: dg_aj{m}(e{n}))],
+        lambda c{n}: CASE WHEN json_type(json_extract(v{n}, '$.kvlistValue')) = 'OBJECT'
+            THEN to_json(map(json_extract_string(v{n}, '$.kvlistValue.values[*].key'), c{n}))
+            ELSE to_json(c{n}) END)[1]
+    ELSE dg_aj0(v{n}) END;
+"""
+MACROS += _ANYVALUE_BASE + "".join(
+    _ANYVALUE_LEVEL.format(n=n, m=n - 1) for n in range(1, ANYVALUE_DEPTH + 1)
+)
+MACROS += f"CREATE OR REPLACE TEMP MACRO dg_anyjson(v) AS dg_aj{ANYVALUE_DEPTH}(v);\n"
 
 _installed: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 

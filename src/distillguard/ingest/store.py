@@ -6,6 +6,7 @@ already stored, so a run that is killed and re-run stores every row exactly once
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -24,7 +25,8 @@ import pyarrow as pa
 from distillguard.errors import ConfigError, DistillguardError, InputError
 from distillguard.ingest.adapters import ADAPTERS, resolve_sources
 from distillguard.ingest.base import DEFAULT_BATCH_SIZE, Batch, temp_name
-from distillguard.ingest.privacy import Privacy, with_ip_prefix
+from distillguard.ingest.privacy import HASHED_FIELDS, TEXT_FIELDS, Privacy, with_ip_prefix
+from distillguard.resources import duckdb_memory_limit
 from distillguard.schema import STORED_SCHEMA
 
 TextFeatures = Callable[[pa.Table], pa.Table]
@@ -34,11 +36,17 @@ _ORD = "_dg_batch_order"  # row position in a batch: the first occurrence of an 
 
 @dataclass
 class IngestStats:
-    """What one ingest run did. ``rows_read = rows_stored + rows_duplicate + rows_quarantined``."""
+    """What one ingest run did. ``rows_read = rows_stored + rows_duplicate + rows_quarantined``.
+
+    ``rows_duplicate_conflicting`` counts the duplicates (included in ``rows_duplicate``) whose
+    content differs from the stored row with the same ``request_id``: a broken exporter or
+    tampering, never a harmless retry.
+    """
 
     rows_read: int = 0
     rows_stored: int = 0
     rows_duplicate: int = 0
+    rows_duplicate_conflicting: int = 0
     rows_quarantined: int = 0
     quarantine_file: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
@@ -46,7 +54,14 @@ class IngestStats:
 
     def summary_line(self) -> str:
         """The one JSON line the ``ingest`` command prints."""
-        keys = ("rows_read", "rows_stored", "rows_duplicate", "rows_quarantined", "quarantine_file")
+        keys = (
+            "rows_read",
+            "rows_stored",
+            "rows_duplicate",
+            "rows_duplicate_conflicting",
+            "rows_quarantined",
+            "quarantine_file",
+        )
         d = asdict(self)
         return json.dumps({k: d[k] for k in keys})
 
@@ -68,13 +83,19 @@ def read_batches(
     own = con is None
     conn = duckdb.connect() if con is None else con
     try:
+        # Files are read grouped by format (first-seen order), each group in input order, so an
+        # adapter can join records across its files.
+        groups: dict[str, list[Path]] = {}
         for path, name in plan:
-            seen = 0
-            for batch in ADAPTERS[name](batch_size).read(path, conn):
-                seen += batch.rows.num_rows + batch.quarantined.num_rows
+            groups.setdefault(name, []).append(path)
+        for name, paths in groups.items():
+            seen = dict.fromkeys(paths, 0)
+            for path, batch in ADAPTERS[name](batch_size).read_files(paths, conn):
+                seen[path] += batch.rows.num_rows + batch.quarantined.num_rows + batch.merged
                 yield path, batch
-            if seen == 0:
-                raise InputError("contains no records", source=str(path))
+            for path, n in seen.items():
+                if n == 0:
+                    raise InputError("contains no records", source=str(path))
     finally:
         if own:
             conn.close()
@@ -110,10 +131,25 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, batch: pa.T
             con.execute(f'ALTER TABLE {table} ADD COLUMN "{col}" {_duck_type(con, batch, col)}')
 
 
-def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> int:
-    """Insert rows whose request_id is new (first occurrence wins) in one transaction."""
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open. DuckDB may already have aborted it (a full
+    disk, for one); the error that caused it is the one to report, not the rollback's."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def content_hash_sql(alias: str, columns: Sequence[str]) -> str:
+    """A hash of a row's schema columns: two occurrences of one ``request_id`` with different
+    hashes are a conflicting duplicate, not a retry."""
+    parts = ", ".join(f'"{c}" := {alias}."{c}"' for c in columns)
+    return f"md5(to_json(struct_pack({parts}))::VARCHAR)"
+
+
+def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> tuple[int, int]:
+    """Insert rows whose request_id is new (first occurrence wins) in one transaction; return
+    (rows stored, duplicates whose content differs from the stored row)."""
     if batch.num_rows == 0:
-        return 0
+        return 0, 0
     name = temp_name("batch")
     order = pa.array(np.arange(batch.num_rows, dtype=np.int64))
     con.register(name, batch.append_column(_ORD, order))
@@ -126,20 +162,39 @@ def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> 
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} r WHERE r.request_id = b.request_id) "
                 f"QUALIFY row_number() OVER (PARTITION BY b.request_id ORDER BY b.{_ORD}) = 1"
             ).fetchone()
+            stored = int(row[0]) if row else 0
+            conflicting = 0
+            if stored < batch.num_rows:
+                cols = [c for c in STORED_SCHEMA.names if c in batch.column_names]
+                hit = con.execute(
+                    f"SELECT count(*) FROM {name} b JOIN {table} r ON r.request_id = b.request_id "
+                    f"WHERE {content_hash_sql('b', cols)} <> {content_hash_sql('r', cols)}"
+                ).fetchone()
+                conflicting = int(hit[0]) if hit else 0
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
     finally:
         con.unregister(name)
-    return int(row[0]) if row else 0
+    return stored, conflicting
+
+
+RAW_MAX_CHARS = 64 << 10  # a quarantined 50 MB row keeps its first 64 KiB: enough to debug
 
 
 class QuarantineWriter:
-    """Appends quarantined rows to a JSON Lines file, created on the first bad row."""
+    """Appends quarantined rows to a JSON Lines file, created on the first bad row.
 
-    def __init__(self, path: Path | None) -> None:
+    Each line has ``source``, the line or row number, ``reason`` and ``raw``. With a hash key or
+    drop-text in force, ``raw`` is not the original record: it is the row's canonical fields
+    with the same protection as storage (identifiers keyed-hashed, text dropped), or null when
+    the record could not be read into fields at all; nothing raw leaves through the quarantine.
+    """
+
+    def __init__(self, path: Path | None, privacy: Privacy | None = None) -> None:
         self.path = path
+        self.privacy = privacy or Privacy()
         self._fh: IO[str] | None = None
 
     def write(self, rows: pa.Table) -> None:
@@ -149,18 +204,75 @@ class QuarantineWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept across batches)
         # Quarantined rows are the rare bad ones, so a loop over them is fine.
+        lines = []
         for r in rows.to_pylist():
             rec: dict[str, Any] = {"source": r["source"], r["unit"]: r["location"]}
             rec["reason"] = r["reason"]
-            rec["raw"] = r["raw"]
-            self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            rec.update(self._raw(r))
+            lines.append(json.dumps(rec, ensure_ascii=False) + "\n")
+        self._fh.write("".join(lines))
         self._fh.flush()
         os.fsync(self._fh.fileno())
+
+    def _raw(self, r: dict[str, Any]) -> dict[str, Any]:
+        p = self.privacy
+        if p.hash_key is None and not p.drop_text:
+            raw = r.get("raw")
+            if isinstance(raw, str) and len(raw) > RAW_MAX_CHARS:
+                return {"raw": raw[:RAW_MAX_CHARS], "raw_truncated": True}
+            return {"raw": raw}
+        fields = r.get("fields")
+        if not fields:
+            return {"raw": None, "redacted": True}
+        doc = json.loads(fields)
+        if not isinstance(doc, dict):
+            return {"raw": None, "redacted": True}
+        if p.hash_key is not None:
+            for name in HASHED_FIELDS:
+                if doc.get(name) is not None:
+                    doc[name] = p.hash_value(str(doc[name]))
+        if p.drop_text:
+            for name in TEXT_FIELDS:
+                doc.pop(name, None)
+        text = json.dumps(doc, ensure_ascii=False)
+        if len(text) > RAW_MAX_CHARS:
+            return {"raw": text[:RAW_MAX_CHARS], "raw_truncated": True, "redacted": True}
+        return {"raw": text, "redacted": True}
 
     def close(self) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+LEDGER = "_dg_quarantined"  # (source, location) of every row a workspace has quarantined
+
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> str:
+    """The workspace's quarantine ledger, so a resumed or repeated ingest never writes the same
+    bad row twice (its quarantine count always equals the lines it wrote)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {LEDGER} (source VARCHAR, location BIGINT)")
+    return LEDGER
+
+
+def _unseen(con: duckdb.DuckDBPyConnection, ledger: str, bad: pa.Table) -> pa.Table:
+    """The quarantined rows of ``bad`` not in ``ledger`` (and adds them to it)."""
+    if bad.num_rows == 0:
+        return bad
+    name = temp_name("q")
+    con.register(name, bad)
+    try:
+        fresh = con.sql(
+            f"SELECT b.* FROM {name} b ANTI JOIN {ledger} l "
+            f"ON l.source = b.source AND l.location = b.location ORDER BY b.location"
+        ).to_arrow_table()
+        con.execute(
+            f"INSERT INTO {ledger} SELECT source, location FROM {name} b ANTI JOIN {ledger} l "
+            f"ON l.source = b.source AND l.location = b.location"
+        )
+    finally:
+        con.unregister(name)
+    return fresh.cast(bad.schema)
 
 
 def prepare(rows: pa.Table, privacy: Privacy, text_features: TextFeatures | None) -> pa.Table:
@@ -207,19 +319,20 @@ def load_requests(
         raise ConfigError("batch size must be at least 1")
     plan = resolve_sources(sources, fmt)
     ensure_table(con, table, temp=temp)
+    ledger = None if temp else ensure_ledger(con)
     if (
         text_features is None
         and privacy.hash_key is None
         and all(name == "parquet" for _, name in plan)
     ):
-        stats = _store_parquet(con, [p for p, _ in plan], table, privacy, quarantine_path)
+        stats = _store_parquet(con, [p for p, _ in plan], table, privacy, quarantine_path, ledger)
         if progress is not None:
             progress(stats)
         stats.seconds = time.perf_counter() - t0
         return stats
     stats = IngestStats()
     reasons: Counter[str] = Counter()
-    writer = QuarantineWriter(quarantine_path)
+    writer = QuarantineWriter(quarantine_path, privacy)
     try:
         # Adapters yield blocks of at most ~32 MB; blocks are gathered up to ``batch_size`` rows
         # per transaction, so DuckDB can write whole row groups instead of going through its WAL.
@@ -229,11 +342,12 @@ def load_requests(
         def flush() -> None:
             nonlocal pending_read, pending_bad
             rows = pa.concat_tables(pending) if pending else None
-            stored = store_batch(con, table, rows) if rows is not None else 0
+            stored, conflicting = store_batch(con, table, rows) if rows is not None else (0, 0)
             n_good = rows.num_rows if rows is not None else 0
             stats.rows_read += pending_read
             stats.rows_stored += stored
             stats.rows_duplicate += n_good - stored
+            stats.rows_duplicate_conflicting += conflicting
             stats.rows_quarantined += pending_bad
             stats.reasons = dict(reasons)
             if stats.rows_quarantined and quarantine_path is not None:
@@ -244,21 +358,29 @@ def load_requests(
                 progress(stats)
 
         for _, batch in read_batches(sources, fmt=fmt, batch_size=batch_size, con=con):
-            writer.write(batch.quarantined)
-            if batch.quarantined.num_rows:
-                reasons.update(batch.quarantined["reason"].to_pylist())
+            bad = batch.quarantined
+            if ledger is not None:
+                bad = _unseen(con, ledger, bad)
+                stats.rows_duplicate += batch.quarantined.num_rows - bad.num_rows
+            writer.write(bad)
+            if bad.num_rows:
+                reasons.update(bad["reason"].to_pylist())
             if batch.rows.num_rows:
                 pending.append(prepare(batch.rows, privacy, text_features))
             pending_read += batch.rows.num_rows + batch.quarantined.num_rows
-            pending_bad += batch.quarantined.num_rows
+            pending_bad += bad.num_rows
             if pending_read - pending_bad >= batch_size:
                 flush()
         if pending_read:
             flush()
     except duckdb.Error as exc:
         raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
+    except OSError as exc:  # the quarantine file: a full disk, a read-only workspace
+        where = exc.filename or quarantine_path
+        raise InputError(f"storage failed: {exc.strerror or exc}", source=str(where)) from exc
     finally:
-        writer.close()
+        with contextlib.suppress(OSError):  # already reported above
+            writer.close()
     stats.seconds = time.perf_counter() - t0
     return stats
 
@@ -269,6 +391,7 @@ def _store_parquet(
     table: str,
     privacy: Privacy,
     quarantine_path: Path | None,
+    ledger: str | None = None,
 ) -> IngestStats:
     """Parquet without hashing: validate and insert by SQL straight from the files, no Arrow.
 
@@ -279,7 +402,7 @@ def _store_parquet(
 
     view = temp_name("src")
     try:
-        stats = parquet_view(con, files, view, privacy, quarantine_path)
+        stats = parquet_view(con, files, view, privacy, quarantine_path, ledger)
         before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
         con.execute("SET preserve_insertion_order = false")
         try:
@@ -291,14 +414,17 @@ def _store_parquet(
                 ).fetchall()
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                _rollback(con)
                 raise
         finally:
             con.execute(f"SET preserve_insertion_order = {bool(before[0][0])}")
     except duckdb.Error as exc:
         raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
+    except OSError as exc:
+        raise InputError(f"storage failed: {exc.strerror or exc}", source=exc.filename) from exc
     finally:
-        drop_view(con, view)
+        with contextlib.suppress(duckdb.Error):  # unusable after a storage failure: reported
+            drop_view(con, view)
     stored = int(row[0][0]) if row else 0
     stats.rows_duplicate += stats.rows_stored - stored
     stats.rows_stored = stored
@@ -311,7 +437,9 @@ class Workspace:
 
     root: Path
     db_name: str = "distillguard.duckdb"
-    memory_limit: str = "1GB"  # DuckDB's buffer pool; its default (80% of RAM) caches every block
+    # DuckDB's buffer pool: a size or share (distillguard.resources; None: the machine's
+    # default). DuckDB's own default (80% of RAM) would cache every block it ever read.
+    memory_limit: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -331,7 +459,7 @@ class Workspace:
             if not read_only:
                 Path(self.root).mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(str(self.db_path), read_only=read_only)
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute(f"SET memory_limit = '{duckdb_memory_limit(self.memory_limit)}'")
             return con
         except (OSError, duckdb.Error) as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

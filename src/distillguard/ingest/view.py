@@ -21,22 +21,29 @@ reading two columns reads only those columns. Any other format, or a hash key, f
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from distillguard.errors import ConfigError, InputError
 from distillguard.ingest.adapters import resolve_sources
-from distillguard.ingest.base import sql_type, temp_name, validate_sql
+from distillguard.ingest.base import temp_name, validate_sql
 from distillguard.ingest.privacy import _IPV4, TEXT_FIELDS, Privacy, ip_prefix
 from distillguard.ingest.sqlmacros import install_macros
-from distillguard.ingest.store import _IDENT, IngestStats, load_requests
+from distillguard.ingest.store import _IDENT, IngestStats, content_hash_sql, load_requests
+from distillguard.ingest.validation import (
+    DUCKDB,
+    field_kind,
+    field_rules,
+    reason_cases,
+    run_time,
+    source_kind_of_duckdb,
+)
 from distillguard.schema import REQUEST_SCHEMA
 
 FILE_COL = "_dg_file"
@@ -61,6 +68,7 @@ def open_requests(
     privacy: Privacy | None = None,
     quarantine_path: Path | None = None,
     view: str = "requests",
+    progress: Callable[[IngestStats], None] | None = None,
 ) -> IngestStats:
     """Make ``view`` on ``con`` hold the valid, deduplicated requests of ``sources``.
 
@@ -68,7 +76,8 @@ def open_requests(
     is applied in the view); anything else is loaded into a TEMP table ``view``. Invalid rows
     are written to ``quarantine_path`` (JSON Lines, appended; not written when None) and counted
     by reason in the returned stats, exactly as :func:`load_requests` does. ``rows_stored`` is
-    the number of rows ``view`` holds.
+    the number of rows ``view`` holds. ``progress`` is called with the stats as rows are read
+    (after each batch loaded, or once for a Parquet view).
     """
     t0 = time.perf_counter()
     if not _IDENT.match(view):
@@ -84,12 +93,15 @@ def open_requests(
             privacy=privacy,
             quarantine_path=quarantine_path,
             temp=True,
+            progress=progress,
         )
     try:
         stats = parquet_view(con, [p for p, _ in plan], view, privacy, quarantine_path)
     except duckdb.Error as exc:
         raise InputError(f"cannot read Parquet input: {str(exc).splitlines()[0]}") from exc
     stats.seconds = time.perf_counter() - t0
+    if progress is not None:
+        progress(stats)
     return stats
 
 
@@ -115,8 +127,13 @@ def parquet_view(
     view: str,
     privacy: Privacy,
     quarantine_path: Path | None,
+    ledger: str | None = None,
 ) -> IngestStats:
-    """Create TEMP VIEW ``view`` over Parquet ``files`` (see the module docstring); no timing."""
+    """Create TEMP VIEW ``view`` over Parquet ``files`` (see the module docstring); no timing.
+
+    ``ledger`` names a table ``(source, location)`` of rows quarantined by earlier runs (a
+    workspace's): those are left out of the view but neither written nor counted again (they
+    count as duplicates), and the new ones are added to it."""
     install_macros(con)  # TimeZone = UTC: naive Parquet timestamps are UTC
     cols = _columns(files)
     names = [str(p) for p in files]
@@ -126,26 +143,42 @@ def parquet_view(
         f"file_row_number=true)"
     )
     bad, excluded, v6map = _helpers(view)
+    dups = f"_dg_{view}_dups"
     for t in (bad, excluded, v6map):
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
     # Pass 1: validate every row; keep the invalid ones (rare) with their raw JSON.
     exprs = {f: _q(f) for f in REQUEST_SCHEMA.names if f in cols}
+    described = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+    sources = {str(r[0]): source_kind_of_duckdb(str(r[1])) for r in described if r[0] in exprs}
+    now = run_time()
     record = "struct_pack(" + ", ".join(f"{_q(c)} := {_q(c)}" for c in cols) + ")"
     src = f"(SELECT {ROW_COL} + 1 AS _loc, {FILE_COL}, {record} AS _rec, * FROM {scan})"
-    checked = validate_sql(src, exprs, keep=(FILE_COL, "_rec"))
+    checked = validate_sql(src, exprs, keep=(FILE_COL, "_rec"), sources=sources, now=now)
     order = f'list_position({file_list}, source), "row"'
     con.execute(
         f'CREATE TEMP TABLE {bad} AS SELECT * FROM (SELECT {FILE_COL} AS source, _loc AS "row", '
-        f"_reason AS reason, to_json(_rec)::VARCHAR AS raw FROM ({checked}) "
+        f"_reason AS reason, to_json(_rec)::VARCHAR AS raw, _fields AS fields FROM ({checked}) "
         f"WHERE _reason IS NOT NULL) ORDER BY {order}"
     )
-    reasons = dict(con.execute(f"SELECT reason, count(*) FROM {bad} GROUP BY reason").fetchall())
-    n_bad = sum(reasons.values())
-    stats = IngestStats(rows_quarantined=n_bad, reasons=reasons)
-    if n_bad and quarantine_path is not None:
-        _write_quarantine(con, bad, quarantine_path)
+    n_bad = int(con.execute(f"SELECT count(*) FROM {bad}").fetchall()[0][0])
+    fresh = bad
+    if ledger is not None and n_bad:
+        fresh = f"_dg_{view}_fresh"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {fresh} AS SELECT * FROM {bad} b ANTI JOIN {ledger} l "
+            f'ON l.source = b.source AND l.location = b."row" ORDER BY {order}'
+        )
+    reasons = dict(con.execute(f"SELECT reason, count(*) FROM {fresh} GROUP BY reason").fetchall())
+    n_fresh = sum(reasons.values())
+    stats = IngestStats(rows_quarantined=n_fresh, reasons=reasons)
+    if n_fresh and quarantine_path is not None:
+        _write_quarantine(con, fresh, quarantine_path, privacy)
         stats.quarantine_file = str(quarantine_path)
+    if ledger is not None and n_fresh:
+        con.execute(f'INSERT INTO {ledger} SELECT source, "row" FROM {fresh}')
+    if fresh != bad:
+        con.execute(f"DROP TABLE {fresh}")
 
     # Pass 2: count valid rows and distinct ids, collect IPv6-looking addresses.
     skip_bad = (
@@ -164,7 +197,7 @@ def parquet_view(
     n_valid, n_ids, v6_values = int(row[0]), int(row[1]), list(row[2] or [])
     stats.rows_read = n_valid + n_bad
     stats.rows_stored = n_ids
-    stats.rows_duplicate = n_valid - n_ids
+    stats.rows_duplicate = n_valid - n_ids + (n_bad - n_fresh)  # + quarantined in earlier runs
 
     # Pass 3 (only with repeated ids): every occurrence after the first.
     con.execute(
@@ -173,21 +206,26 @@ def parquet_view(
     if n_bad:
         con.execute(f'INSERT INTO {excluded} SELECT source, "row" - 1 FROM {bad}')
     if stats.rows_duplicate:
+        content = content_hash_sql("t", [c for c in cols if c != "request_id"])
         valid = (
-            f"(SELECT CAST(t.request_id AS VARCHAR) AS rid, t.{FILE_COL} AS f, t.{ROW_COL} AS r "
-            f"FROM {scan} t{skip_bad})"
+            f"(SELECT CAST(t.request_id AS VARCHAR) AS rid, t.{FILE_COL} AS f, t.{ROW_COL} AS r, "
+            f"{content} AS h FROM {scan} t{skip_bad})"
         )
+        order = f"PARTITION BY rid ORDER BY list_position({file_list}, f), r"
         con.execute(
-            f"INSERT INTO {excluded} SELECT f, r FROM {valid} "
-            f"WHERE rid IN (SELECT rid FROM {valid} GROUP BY rid HAVING count(*) > 1) "
-            f"QUALIFY row_number() OVER (PARTITION BY rid ORDER BY list_position({file_list}, f), "
-            f"r) > 1"
+            f"CREATE TEMP TABLE {dups} AS SELECT f, r, h, "
+            f"first_value(h) OVER ({order}) AS h0, row_number() OVER ({order}) AS n FROM {valid} "
+            f"WHERE rid IN (SELECT rid FROM {valid} GROUP BY rid HAVING count(*) > 1)"
         )
+        con.execute(f"INSERT INTO {excluded} SELECT f, r FROM {dups} WHERE n > 1")
+        row = con.execute(f"SELECT count(*) FROM {dups} WHERE n > 1 AND h <> h0").fetchone()
+        stats.rows_duplicate_conflicting = int(row[0]) if row else 0
+        con.execute(f"DROP TABLE {dups}")
     con.execute(f"DROP TABLE {bad}")
 
     # The view: casts, derived ip_prefix, minus the excluded rows.
     joins = ""
-    if stats.rows_quarantined or stats.rows_duplicate:
+    if n_bad or stats.rows_duplicate:
         joins += f" ANTI JOIN {excluded} x ON x.f = t.{FILE_COL} AND x.r = t.{ROW_COL}"
     if v6_values:
         mapping = pa.table({"ip": pa.array(v6_values, pa.string())})
@@ -199,7 +237,12 @@ def parquet_view(
         finally:
             con.unregister(name)
         joins += f" LEFT JOIN {v6map} m ON m.ip = CAST(t.ip AS VARCHAR)"
-    select = [_view_column(f.name, f.type, f.name in cols, privacy) for f in REQUEST_SCHEMA]
+    # The same typed expressions validation used (only valid rows reach the view).
+    typed, _ = reason_cases(field_rules(), lambda n: f"t.{_q(n)}", _q, sources, DUCKDB, now)
+    select = [
+        _view_column(f.name, f.type, typed[f.name] if f.name in cols else None, privacy)
+        for f in REQUEST_SCHEMA
+    ]
     if "ip" in cols:
         ip = "CAST(t.ip AS VARCHAR)"
         v6 = "m.prefix" if v6_values else "NULL"
@@ -229,25 +272,30 @@ def drop_view(con: duckdb.DuckDBPyConnection, view: str) -> None:
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
 
-def _view_column(name: str, typ: pa.DataType, present: bool, privacy: Privacy) -> str:
-    sql_t = sql_type(typ)
-    if not present or (privacy.drop_text and name in TEXT_FIELDS):
+def _view_column(name: str, typ: pa.DataType, typed: str | None, privacy: Privacy) -> str:
+    sql_t = DUCKDB.types[field_kind(typ)]
+    if typed is None or (privacy.drop_text and name in TEXT_FIELDS):
         return f"CAST(NULL AS {sql_t}) AS {_q(name)}"
-    col = f"t.{_q(name)}"
-    if sql_t != "VARCHAR":
-        return f"TRY_CAST({col} AS {sql_t}) AS {_q(name)}"
-    if name == "status":
-        return f"lower(trim(CAST({col} AS VARCHAR))) AS {_q(name)}"
-    return f"CAST({col} AS VARCHAR) AS {_q(name)}"
+    return f"CAST({typed} AS {sql_t}) AS {_q(name)}"
 
 
-def _write_quarantine(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
-    """Append ``table`` (source, row, reason, raw) to ``path`` as JSON Lines with one COPY."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not path.exists() or path.stat().st_size == 0
-    target = path if fresh else path.with_name(path.name + f".{os.getpid()}.part")
-    con.execute(f"COPY {table} TO {_lit(str(target))} (FORMAT json)")
-    if not fresh:
-        with open(path, "ab") as out, open(target, "rb") as part:
-            shutil.copyfileobj(part, out)
-        target.unlink()
+def _write_quarantine(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, privacy: Privacy
+) -> None:
+    """Append ``table`` (source, row, reason, raw, fields) to ``path`` through the one
+    quarantine writer (so privacy and size bounds apply as on every other path)."""
+    from distillguard.ingest.base import quarantine_table
+    from distillguard.ingest.store import QuarantineWriter
+
+    bad = con.sql(f'SELECT * FROM {table} ORDER BY source, "row"').to_arrow_table()
+    writer = QuarantineWriter(path, privacy)
+    try:
+        for source in dict.fromkeys(bad["source"].to_pylist()):
+            part = bad.filter(pc.equal(bad["source"], source))
+            writer.write(
+                quarantine_table(
+                    str(source), "row", part["row"], part["reason"], part["raw"], part["fields"]
+                )
+            )
+    finally:
+        writer.close()

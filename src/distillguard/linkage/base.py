@@ -7,14 +7,23 @@ share (a network, a template id, a payment fingerprint...) so the report can sho
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
+from typing import ClassVar
 
 import ibis.expr.types as ir
 import numpy as np
 import polars as pl
 
-EDGE_SCHEMA = {"a": pl.Int64, "b": pl.Int64, "family": pl.String, "weight": pl.Float64}
+from distillguard.errors import ConfigError
+
+EDGE_SCHEMA: dict[str, type[pl.DataType]] = {
+    "a": pl.Int64,
+    "b": pl.Int64,
+    "family": pl.String,
+    "weight": pl.Float64,
+}
 
 
 @dataclass
@@ -36,13 +45,51 @@ class LinkContext:
 
 
 class Linker(ABC):
-    """Emits evidence edges between accounts. ``__init__`` only stores parameters."""
+    """Emits evidence edges between accounts. ``__init__`` only stores parameters.
+
+    A linker describes itself, as a pySigma validator does: ``family`` names its evidence (the
+    edge table's ``family`` value and the fused graph's column), ``reliability`` in (0, 1] is how
+    much one full-strength edge of the family is worth when families fuse
+    (:func:`~distillguard.campaigns.cluster.fuse_edges`), ``description`` completes the sentence
+    "N of M accounts ..." in a campaign's evidence, and ``outputs`` are the edge table's
+    columns and types.
+    Subclasses set them as class attributes (or dataclass fields with defaults, when a deployment
+    may configure them); :meth:`check` rejects a linker whose metadata or parameters are wrong,
+    at start-up, before any data is read.
+    """
 
     family: str = ""
+    reliability: float = math.nan
+    description: str = ""
+    outputs: ClassVar[dict[str, type[pl.DataType]]] = EDGE_SCHEMA
 
     @abstractmethod
     def link(self, ctx: LinkContext) -> pl.DataFrame:
         """Return edges with columns ``a, b, family, weight`` (``a < b``)."""
+
+    def check(self) -> None:
+        """Raise :class:`~distillguard.errors.ConfigError` when the metadata or a parameter is
+        out of range: an empty family, a reliability outside (0, 1], a missing description, a
+        negative count. Subclasses with more parameters extend it."""
+        name = type(self).__name__
+        if not isinstance(self.family, str) or not self.family:
+            raise ConfigError(f"linker {name} has no family name")
+        rel = self.reliability
+        if not isinstance(rel, int | float) or not (0.0 < float(rel) <= 1.0):
+            raise ConfigError(
+                f"linker {name} (family {self.family!r}) needs a reliability in (0, 1], "
+                f"got {rel!r}: set it on the class or in the linkage entry"
+            )
+        if not self.description:
+            raise ConfigError(f"linker {name} (family {self.family!r}) has no description")
+        if is_dataclass(self):
+            for f in fields(self):
+                value = getattr(self, f.name)
+                if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                    raise ConfigError(
+                        f"linker {name} (family {self.family!r}): {f.name} must be >= 0, "
+                        f"got {value!r}"
+                    )
 
 
 def empty_edges() -> pl.DataFrame:

@@ -222,6 +222,8 @@ class DenseBlockLinker(Linker):
     min_lift: float = 3.0
     camouflage_c: float = 5.0
     fanout: int = 12
+    reliability: float = 0.5
+    description: str = "form a dense block of networks or templates and hours (D-Cube)"
     blocks: list[dict[str, object]] = field(default_factory=list, init=False, repr=False)
 
     def link(self, ctx: LinkContext) -> pl.DataFrame:

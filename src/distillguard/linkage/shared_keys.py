@@ -11,6 +11,7 @@ falls with the number of accounts using it. None of these families makes a campa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import ibis
@@ -18,6 +19,7 @@ import ibis.expr.types as ir
 import numpy as np
 import polars as pl
 
+from distillguard.errors import ConfigError
 from distillguard.linkage.base import (
     LinkContext,
     Linker,
@@ -50,14 +52,25 @@ class SharedKeyLinker(Linker):
 
     ``columns`` are concatenated into the key (``user_agent`` + ``tls_fingerprint`` identify a
     client build); ``idf`` down-weights values that many accounts use; ``fanout`` bounds the
-    pairs drawn from one large group (see :func:`pairs_within_groups`).
+    pairs drawn from one large group (see :func:`pairs_within_groups`). The generic linker has no
+    family of its own: a configured one names ``family``, ``reliability`` and ``description``
+    (the built-in families below are its subclasses).
     """
 
-    family: str = "network"
-    columns: tuple[str, ...] = ("ip_prefix",)
+    family: str = ""
+    columns: tuple[str, ...] = ()
     idf: bool = False
     bucket_seconds: int = 0
     fanout: int = 12
+    reliability: float = math.nan
+    description: str = ""
+
+    def check(self) -> None:
+        super().check()
+        if not self.columns or not all(isinstance(c, str) for c in self.columns):
+            raise ConfigError(f"linker family {self.family!r} needs key columns")
+        if self.fanout < 1:
+            raise ConfigError(f"linker family {self.family!r}: fanout must be >= 1")
 
     def key_expr(self, t: ir.Table) -> ir.Value:
         if self.bucket_seconds:
@@ -84,6 +97,60 @@ class SharedKeyLinker(Linker):
             fanout=self.fanout,
             seed=ctx.seed,
         )
+
+
+@dataclass
+class PaymentLinker(SharedKeyLinker):
+    """Accounts paying with the same instrument: the strongest single infrastructure tie."""
+
+    family: str = "payment"
+    columns: tuple[str, ...] = ("payment_fingerprint",)
+    reliability: float = 0.55
+    description: str = "share payment instruments"
+
+
+@dataclass
+class NetworkLinker(SharedKeyLinker):
+    """Accounts sending from the same /24 or /48 networks (a campus NAT does too: weak alone)."""
+
+    family: str = "network"
+    columns: tuple[str, ...] = ("ip_prefix",)
+    reliability: float = 0.35
+    description: str = "send from the same networks (/24 or /48)"
+
+
+@dataclass
+class ClientLinker(SharedKeyLinker):
+    """Accounts on the same uncommon client build (user agent + TLS fingerprint), by idf."""
+
+    family: str = "client"
+    columns: tuple[str, ...] = ("user_agent", "tls_fingerprint")
+    idf: bool = True
+    reliability: float = 0.15
+    description: str = "use the same uncommon client build (user agent + TLS fingerprint)"
+
+
+@dataclass
+class SignupLinker(SharedKeyLinker):
+    """Accounts created in the same hour (a sign-up burst), by idf."""
+
+    family: str = "signup"
+    columns: tuple[str, ...] = ("account_created_at",)
+    bucket_seconds: int = 3600
+    idf: bool = True
+    reliability: float = 0.25
+    description: str = "signed up in the same hour"
+
+
+@dataclass
+class EmailLinker(SharedKeyLinker):
+    """Accounts on the same uncommon e-mail domain, by idf (a huge mail provider counts little)."""
+
+    family: str = "email"
+    columns: tuple[str, ...] = ("email_domain",)
+    idf: bool = True
+    reliability: float = 0.1
+    description: str = "share an uncommon e-mail domain"
 
 
 def overlap_edges(

@@ -26,7 +26,11 @@ class TemplateLinker(Linker):
 
     family: str = "template"
     fanout: int = 12
-    idf: bool = False
+    # A template most accounts share (a stock wrapper, or one grown by chaining at scale) is not
+    # evidence of one operator: weigh shared templates by how few accounts use them.
+    idf: bool = True
+    reliability: float = 0.5
+    description: str = "build prompts from the same templates"
 
     def link(self, ctx: LinkContext) -> pl.DataFrame:
         s = ctx.sample
@@ -65,6 +69,8 @@ class TwinLinker(Linker):
     k: int = 8
     min_requests: int = 20
     features: tuple[str, ...] = field(default=())
+    reliability: float = 0.45
+    description: str = "have near-identical usage profiles (one workload sharded)"
 
     def link(self, ctx: LinkContext) -> pl.DataFrame:
         acc = ctx.accounts

@@ -76,6 +76,8 @@ class SyncLinker(Linker):
     min_buckets: int = 6
     num_perm: int = 64
     bands: int = 16
+    reliability: float = 0.5
+    description: str = "are active in the same minutes (synchronised)"
 
     def link(self, ctx: LinkContext) -> pl.DataFrame:
         t = ctx.requests

@@ -5,7 +5,8 @@ campaigns — for the ``detect`` command and the Python API.
 >>> detections = run_detect([Path("logs/")], Path("out/"))  # doctest: +SKIP
 """
 
-from distillguard.pipeline.detect import DetectConfig, detect
+from distillguard.pipeline.config import DetectConfig, config_from_dict, load_config
+from distillguard.pipeline.detect import detect
 from distillguard.pipeline.run import run_detect
 
-__all__ = ["DetectConfig", "detect", "run_detect"]
+__all__ = ["DetectConfig", "config_from_dict", "detect", "load_config", "run_detect"]

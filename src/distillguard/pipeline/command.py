@@ -5,33 +5,88 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from distillguard.errors import ConfigError
+from distillguard.resources import DEFAULT_SHARE, ENV
 
 HELP = "find distillation campaigns in request logs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # The registries are the choices, so --help lists exactly what this build supports.
+    from distillguard.engine import ENGINES
+    from distillguard.ingest import ADAPTERS
+    from distillguard.pipeline.progress import MODES
+
     parser.add_argument("inputs", nargs="+", type=Path, help="log files or directories")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
-    parser.add_argument("--format", dest="fmt", default=None, help="override format detection")
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=list(ADAPTERS),
+        default=None,
+        help="input format (default: detected per file from its extension and first record)",
+    )
     parser.add_argument(
         "--until", default=None, help="ignore requests at or after this RFC 3339 instant"
     )
     parser.add_argument(
         "--hash-key",
         default=None,
-        help="keyed-hash IPs, e-mail domains and payment fingerprints "
-        "(default: $DISTILLGUARD_HASH_KEY)",
+        help="keyed-hash IPs, e-mail domains and payment fingerprints, in the analysis and in "
+        "quarantine.jsonl (default: $DISTILLGUARD_HASH_KEY)",
+    )
+    parser.add_argument(
+        "--drop-text",
+        action="store_true",
+        help="never keep prompt, response and system_prompt text: not analysed (text signals "
+        "have no data) and not written to quarantine.jsonl, which then holds each bad row's "
+        "line number, reason and non-text fields only",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help="memory for the analytics, a size (6GB, 512MiB) or a share of the machine (40%%); "
+        f"default ${ENV} or {int(DEFAULT_SHARE * 100)}%% of the memory the host (or its "
+        "container limit) has, never more than that",
+    )
+    parser.add_argument(
+        "--intel",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a partner's STIX bundle, or a workspace's intel/ directory (repeatable): "
+        "matching accounts get an intel.partner_indicator finding",
+    )
+    parser.add_argument(
+        "--share-key",
+        default=None,
+        help="the sharing group's key for --intel (default: $DISTILLGUARD_SHARE_KEY)",
     )
     parser.add_argument("--config", type=Path, default=None, help="JSON file of DetectConfig")
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        help="an earlier run's campaigns.json (or its --out directory): campaign ids carry over "
+        "to the campaigns holding most of the same accounts",
+    )
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
+        "--progress",
+        choices=MODES,
+        default="auto",
+        help="progress on stderr: a bar with ETA (bar), one line per stage (lines), or a bar "
+        "only when stderr is a terminal (auto, the default)",
+    )
+    parser.add_argument(
         "--engine",
-        choices=("duckdb", "spark"),
+        choices=list(ENGINES),
         default="duckdb",
         help="where the analytics run: embedded DuckDB (default) or Apache Spark (Parquet input)",
     )
@@ -45,7 +100,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from distillguard.ingest import Privacy
-    from distillguard.pipeline.config import load_config
+    from distillguard.pipeline.config import DetectConfig, load_config, load_previous_campaigns
+    from distillguard.pipeline.progress import make_progress
     from distillguard.pipeline.run import run_detect
 
     until = None
@@ -55,19 +111,35 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise ConfigError(f"--until is not an RFC 3339 timestamp: {args.until!r}") from exc
     key = args.hash_key or os.environ.get("DISTILLGUARD_HASH_KEY")
-    privacy = Privacy(hash_key=key.encode(), drop_text=False) if key else None
-    detections = run_detect(
-        args.inputs,
-        args.out,
-        until=until,
-        quiet=args.quiet,
-        fmt=args.fmt,
-        privacy=privacy,
-        config=load_config(args.config) if args.config else None,
-        report=not args.no_report,
-        engine=args.engine,
-        spark_master=args.spark_master,
-    )
+    privacy = Privacy(hash_key=key.encode() if key else None, drop_text=args.drop_text)
+    config = load_config(args.config) if args.config else DetectConfig()
+    if args.previous is not None:
+        config = replace(config, previous_campaigns=load_previous_campaigns(args.previous))
+    intel = None
+    if args.intel:
+        from distillguard.share.intel import IntelLinker, load_intel
+        from distillguard.share.keys import resolve_share_key
+
+        bundles = [i for path in args.intel for i in load_intel(path)]
+        intel = IntelLinker(
+            bundles, resolve_share_key(args.share_key), key.encode() if key else None
+        )
+    with make_progress(quiet=args.quiet, mode=args.progress) as progress:
+        detections = run_detect(
+            args.inputs,
+            args.out,
+            until=until,
+            quiet=args.quiet,
+            fmt=args.fmt,
+            privacy=privacy,
+            config=config,
+            report=not args.no_report,
+            engine=args.engine,
+            spark_master=args.spark_master,
+            progress=progress,
+            intel=intel,
+            memory_limit=args.memory_limit,
+        )
     s = detections.summary
     print(
         json.dumps(

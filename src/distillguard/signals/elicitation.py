@@ -1,8 +1,9 @@
 """Reasoning-trace elicitation: does a prompt ask the model to write out its reasoning, and in
 particular to reconstruct the reasoning behind a supplied answer?
 
-A character n-gram linear model (multilingual, paraphrase-robust, no phrase list) trained at
-first use on hand-written instructions shipped in ``data/elicitation_train.jsonl``, wrapped
+A character n-gram linear model (multilingual, paraphrase-robust, no phrase list) trained (by
+:mod:`distillguard.signals.train`, shipped in ``data/models``) on hand-written instructions
+shipped in ``data/elicitation_train.jsonl``, wrapped
 around real question/answer payloads, against real task prompts from the packaged corpora. A
 light structural cue (the prompt states an answer/solution) is one extra feature.
 """
@@ -19,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals import corpora
-from distillguard.signals._model import LinearTextModel, fit, stored
+from distillguard.signals._model import LinearTextModel, fit, shipped
 from distillguard.signals._scoring import decisions
 from distillguard.signals._text import distinct_prompts, expand, tail_window
 from distillguard.signals.base import RequestSignal
@@ -130,13 +131,13 @@ def corpus_negatives(seed: int = 0) -> list[str]:
 
 @cache
 def models() -> tuple[LinearTextModel, LinearTextModel]:
-    """(elicitation, trace_reconstruction) models, trained once per version (see
-    :func:`~distillguard.signals._model.stored`)."""
-    e, t = stored("elicitation", _train)
+    """The shipped (elicitation, trace_reconstruction) models (trained by :func:`train`)."""
+    e, t = shipped("elicitation")
     return e, t
 
 
-def _train() -> list[LinearTextModel]:
+def train() -> list[LinearTextModel]:
+    """Fit both models from the seed sets and the corpora (see ``make models``)."""
     payloads = corpora.gsm8k()[:GSM8K_TRAIN] or [("What is 12 * 7?", "12 * 7 = 84\n#### 84")]
     texts, elicit, trace = build_examples(corpora.package_data("elicitation_train.jsonl"), payloads)
     neg = corpus_negatives()
@@ -154,7 +155,11 @@ class ElicitationSignal(RequestSignal):
     reasoning behind a supplied answer), probabilities in [0, 1]."""
 
     name: ClassVar[str] = "elicitation"
-    columns: ClassVar[tuple[str, ...]] = ("elicitation", "trace_reconstruction")
+    description: ClassVar[str] = "asks for visible reasoning, or for the reasoning behind an answer"
+    outputs: ClassVar[dict[str, pa.DataType]] = {
+        "elicitation": pa.float32(),
+        "trace_reconstruction": pa.float32(),
+    }
 
     def scores(self, distinct: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Scores for distinct prompts."""

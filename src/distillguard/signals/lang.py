@@ -50,7 +50,8 @@ class LangSignal(RequestSignal):
     kana and kanji: a kana share of at least 10% of the Han count makes the text ``ja``."""
 
     name: ClassVar[str] = "lang"
-    columns: ClassVar[tuple[str, ...]] = ("lang",)
+    description: ClassVar[str] = "dominant script of the prompt's first characters"
+    outputs: ClassVar[dict[str, pa.DataType]] = {"lang": pa.string()}
 
     def compute(self, table: pa.Table) -> pa.Table:
         distinct, idx = distinct_prompts(table)

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.signals.registry import FEATURE_COLUMNS, compute_request_signals
+from distillguard.signals.registry import REQUEST_SIGNALS, compute_request_signals, feature_schema
 from distillguard.signals.skeleton import (
     DF_BITS,
     MIN_DF,
@@ -39,23 +39,11 @@ from distillguard.signals.skeleton import (
     wrapper_digests,
 )
 
-ROW_SIGNALS = ("elicitation", "capability", "lang")  # row-local; skeleton is done separately
+# Signals a shard computes alone; the others (template ids) are sketched and merged below.
+ROW_SIGNALS = tuple(name for name, cls in REQUEST_SIGNALS.items() if cls.row_local)
 POSITION = "_pos"  # the row's position in the sample (any increasing int64)
-# Types of the feature columns as :func:`compute_request_signals` returns them.
-FEATURE_TYPES: dict[str, pa.DataType] = {
-    "request_id": pa.string(),
-    "elicitation": pa.float32(),
-    "trace_reconstruction": pa.float32(),
-    "capability": pa.string(),
-    "capability_conf": pa.float32(),
-    "skeleton": pa.uint64(),
-    "template_id": pa.int64(),
-    "lang": pa.string(),
-    "prompt_chars": pa.int32(),
-}
 
 __all__ = [
-    "FEATURE_TYPES",
     "MIN_DF",
     "POSITION",
     "ROW_SIGNALS",
@@ -98,7 +86,7 @@ def row_signals(table: pa.Table, keep: Sequence[str] = ()) -> pa.Table:
     cols["request_id"] = feats.column("request_id")
     for name in keep:
         cols[name] = table.column(name)
-    for name in FEATURE_COLUMNS[1:]:
+    for name in feature_schema().names[1:]:
         if name == "skeleton":
             cols[name] = as_signed(sketches.column("skeleton"))
         elif name != "template_id":
@@ -174,16 +162,17 @@ def template_ids(skeletons: pa.Array, digests: pa.Table) -> pa.Array:
 def assemble(rows: pa.Table, template: pa.Array, keep: Sequence[str] = ()) -> pa.Table:
     """The merged result in :func:`compute_request_signals`'s layout: ``request_id``, the
     ``keep`` columns, then the feature columns with their in-process types."""
+    schema = feature_schema()
     cols: dict[str, pa.Array | pa.ChunkedArray] = {
-        "request_id": rows.column("request_id").cast(FEATURE_TYPES["request_id"])
+        "request_id": rows.column("request_id").cast(schema.field("request_id").type)
     }
     for name in keep:
         cols[name] = rows.column(name)
-    for name in FEATURE_COLUMNS[1:]:
+    for name in schema.names[1:]:
         if name == "skeleton":
             cols[name] = as_unsigned(rows.column("skeleton"))
         elif name == "template_id":
             cols[name] = template
         else:
-            cols[name] = rows.column(name).cast(FEATURE_TYPES[name])
+            cols[name] = rows.column(name).cast(schema.field(name).type)
     return pa.table(cols)

@@ -354,7 +354,11 @@ class SkeletonSignal(RequestSignal):
     near-identical wrappers within the table)."""
 
     name: ClassVar[str] = "skeleton"
-    columns: ClassVar[tuple[str, ...]] = ("skeleton", "template_id")
+    description: ClassVar[str] = "fingerprint of the prompt's wrapper, and its near-duplicate group"
+    outputs: ClassVar[dict[str, pa.DataType]] = {"skeleton": pa.uint64(), "template_id": pa.int64()}
+    # template ids group prompts across rows: shards need the merge of
+    # :mod:`distillguard.signals.shards` to compute them
+    row_local: ClassVar[bool] = False
 
     def compute(self, table: pa.Table) -> pa.Table:
         distinct, idx = distinct_prompts(table)

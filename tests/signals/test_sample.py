@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import ibis
 
-from distillguard.pipeline.sample import evenly_spaced_sample
+from distillguard.signals.sample import evenly_spaced_sample
 
 
 def _requests() -> ibis.Table:

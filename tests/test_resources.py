@@ -1,0 +1,28 @@
+"""One memory setting for ingest and detect, derived from the machine, never above it."""
+
+from __future__ import annotations
+
+import pytest
+
+from distillguard import resources
+from distillguard.errors import ConfigError
+
+
+def test_the_default_is_a_share_of_what_the_host_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(resources.ENV, raising=False)
+    monkeypatch.setattr(resources, "physical_memory", lambda: 16 << 30)
+    monkeypatch.setattr(resources, "cgroup_limit", lambda: 2 << 30)  # a container's limit wins
+    assert resources.memory_limit_bytes() == int((2 << 30) * resources.DEFAULT_SHARE)
+
+
+def test_a_request_above_the_host_is_lowered_and_env_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(resources, "physical_memory", lambda: 8 << 30)
+    monkeypatch.setattr(resources, "cgroup_limit", lambda: None)
+    assert resources.memory_limit_bytes("64GB") == 8 << 30
+    monkeypatch.setenv(resources.ENV, "50%")
+    assert resources.memory_limit_bytes() == 4 << 30
+    assert resources.duckdb_memory_limit("512MiB") == "512MiB"
+    with pytest.raises(ConfigError):
+        resources.memory_limit_bytes("lots")
