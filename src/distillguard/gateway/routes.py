@@ -9,10 +9,12 @@
 - **Envoy's ``ext_authz`` HTTP service**: Envoy sends the original request's method, path
   (after ``path_prefix: /v1/gateway/envoy``) and the allowed headers; a 200 lets the request
   through, anything else is returned to the client (403 for a refused account, 429 with
-  ``retry-after`` for a throttled one when ``throttle`` is denied). The account comes from
-  :attr:`GatewayConfig.account_header`, which the gateway must set from its own authentication
-  (and strip from client requests). Every answer carries ``x-distillguard-decision`` so Envoy can
-  forward it upstream (``allowed_upstream_headers``) for logging or rate limiting.
+  ``retry-after`` for a throttled one when ``throttle`` is denied); ``x-distillguard-degraded:
+  true`` marks an answer the fail mode gave because the lookup failed or was late. The account
+  comes from :attr:`GatewayConfig.account_header`, which the gateway must set from its own
+  authentication (and strip from client requests). Every answer carries
+  ``x-distillguard-decision`` so Envoy can forward it upstream (``allowed_upstream_headers``) for
+  logging or rate limiting.
 
 Both ask the same in-process decision function the ``/v1/accounts/{id}/decision`` endpoint uses,
 bounded by :attr:`GatewayPolicy.timeout`, and apply the fail mode when it does not answer.
@@ -146,6 +148,8 @@ def gateway_router(
             return Response(status_code=200, headers={"x-distillguard-decision": "unknown"})
         decision = await _decide(lookup, policy, account)
         headers = {"x-distillguard-decision": decision.decision}
+        if decision.degraded:  # the fail mode answered, not the service
+            headers["x-distillguard-degraded"] = "true"
         if decision.campaign_id:
             headers["x-distillguard-campaign"] = decision.campaign_id
         if not policy.refuses(decision):

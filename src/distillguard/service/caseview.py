@@ -94,7 +94,7 @@ class GatewayGuard(Guard):
     (or admin), presented as ``Authorization: Bearer`` or, as LiteLLM's generic guardrail sends
     its ``api_key``, as ``x-api-key``."""
 
-    def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
         keys: ApiKeys = request.app.state.api_keys
         principal = keys.authenticate(presented_key(request))
         if principal is None:
@@ -143,11 +143,11 @@ def gateway_config_from_env(environ: Mapping[str, str] | None = None) -> Gateway
 
 def mount(app: FastAPI, gateway: GatewayConfig | None = None) -> None:
     """Add the case view, ``/v1/review`` and the gateway plug-in routes to the service's app."""
-    svc = app.state.service
     app.include_router(router)
 
     def lookup(account_id: str) -> dict[str, Any]:
-        answer: dict[str, Any] = svc.decision(account_id).to_json()
+        # The service is opened in the app's lifespan: look it up at call time.
+        answer: dict[str, Any] = app.state.service.decision(account_id).to_json()
         return answer
 
     app.include_router(
