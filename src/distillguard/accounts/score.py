@@ -107,7 +107,9 @@ def org_excess(values: np.ndarray, org_ids: np.ndarray, *, min_peers: int = 3) -
     [0.65, -0.1, 0.05, -0.05, nan, nan]
     """
     out = np.full(len(values), np.nan)
-    known = np.flatnonzero(np.array([o is not None for o in org_ids]) & np.isfinite(values))
+    known = np.flatnonzero(
+        np.array([o is not None for o in org_ids], dtype=bool) & np.isfinite(values)
+    )
     if len(known) == 0:
         return out
     codes = pl.Series(org_ids[known], dtype=pl.String).cast(pl.Categorical).to_physical()
