@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -62,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
             until = datetime.fromisoformat(args.until.replace("Z", "+00:00"))
         except ValueError as exc:
             raise ConfigError(f"--until is not an RFC 3339 timestamp: {args.until!r}") from exc
-    key = args.hash_key or os.environ.get("DISTILLGUARD_HASH_KEY")
-    privacy = Privacy(hash_key=key.encode(), drop_text=False) if key else None
+    privacy = Privacy.from_key(args.hash_key)
     config = load_config(args.config) if args.config else DetectConfig()
     if args.previous is not None:
         config = replace(config, previous_campaigns=load_previous_campaigns(args.previous))
@@ -73,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         until=until,
         quiet=args.quiet,
         fmt=args.fmt,
-        privacy=privacy,
+        privacy=privacy if privacy.active else None,
         config=config,
         report=not args.no_report,
         engine=args.engine,
