@@ -22,21 +22,36 @@ from distillguard.signals.stage import in_process_signals
 
 
 @dataclass
-class EngineSettings:
-    """Plain-data options shared by every engine (each reads the ones it understands).
+class DuckDBSettings:
+    """Options only the DuckDB engine reads."""
 
-    ``workdir`` is a scratch directory the engine may fill and the caller removes;
-    ``spark_conf`` entries are passed to the Spark session builder unchanged.
+    # DuckDB's buffer pool (its own default is 80 % of RAM); work beyond it spills to workdir.
+    memory_limit: str | None = "6GB"
+
+
+@dataclass
+class SparkSettings:
+    """Options only the Spark engine reads: the master URL and session configuration entries
+    (passed to the session builder unchanged; under ``spark-submit`` the session it created is
+    used)."""
+
+    master: str = "local[2]"
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class EngineSettings:
+    """Plain-data options of an engine: what every engine reads, plus one section per engine.
+
+    ``workdir`` is a scratch directory the engine may fill and the caller removes.
     """
 
     workdir: Path
     fmt: str | None = None
     privacy: Privacy | None = None
     quarantine_path: Path | None = None
-    # DuckDB's buffer pool (its own default is 80 % of RAM); work beyond it spills to workdir.
-    memory_limit: str | None = "6GB"
-    spark_master: str = "local[2]"
-    spark_conf: dict[str, str] = field(default_factory=dict)
+    duckdb: DuckDBSettings = field(default_factory=DuckDBSettings)
+    spark: SparkSettings = field(default_factory=SparkSettings)
 
 
 class Engine(ABC):
@@ -79,4 +94,10 @@ class Engine(ABC):
         return f"{type(self).__name__}({self.settings!r})"
 
 
-__all__ = ["Engine", "EngineSettings", "in_process_signals"]
+__all__ = [
+    "DuckDBSettings",
+    "Engine",
+    "EngineSettings",
+    "SparkSettings",
+    "in_process_signals",
+]

@@ -27,8 +27,8 @@ class DuckDBEngine(Engine):
         s = self.settings
         s.workdir.mkdir(parents=True, exist_ok=True)
         self._con = con = duckdb.connect(str(s.workdir / "requests.duckdb"))
-        if s.memory_limit:
-            con.execute(f"SET memory_limit = '{s.memory_limit}'")
+        if s.duckdb.memory_limit:
+            con.execute(f"SET memory_limit = '{s.duckdb.memory_limit}'")
         con.execute(f"SET temp_directory = '{s.workdir / 'spill'}'")
         self.stats = open_requests(
             con,

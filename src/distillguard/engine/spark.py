@@ -37,7 +37,7 @@ from distillguard.schema import REQUEST_SCHEMA, STATUS_VALUES
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-# Applied to every session this module creates; ``EngineSettings.spark_conf`` overrides them.
+# Applied to every session this module creates; ``SparkSettings.conf`` overrides them.
 DEFAULT_CONF: dict[str, str] = {
     "spark.app.name": "distillguard",
     "spark.ui.enabled": "false",
@@ -140,7 +140,7 @@ def _typed_columns(present: set[str]) -> tuple[dict[str, Column], Column]:
 
 
 class SparkEngine(Engine):
-    """Reads Parquet files or directories with Spark (``settings.spark_master``, default
+    """Reads Parquet files or directories with Spark (``settings.spark.master``, default
     ``local[2]``) and binds the validated requests to Ibis's pyspark backend."""
 
     name = "spark"
@@ -185,7 +185,7 @@ class SparkEngine(Engine):
 
         self._owns_session = SparkSession.getActiveSession() is None
         session = self._session = spark_session(
-            self.settings.spark_master, self.settings.spark_conf
+            self.settings.spark.master, self.settings.spark.conf
         )
         try:
             df = session.read.option("recursiveFileLookup", "true").parquet(*paths)

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from distillguard.campaigns.model import Detections
-from distillguard.engine import EngineSettings, make_engine
+from distillguard.engine import DuckDBSettings, EngineSettings, SparkSettings, make_engine
 from distillguard.engine.tables import conform
 from distillguard.errors import InputError
 from distillguard.ingest import Privacy
@@ -62,9 +62,8 @@ def run_detect(
         fmt=fmt,
         privacy=privacy,
         quarantine_path=out_dir / "quarantine.jsonl",
-        memory_limit=memory_limit,
-        spark_master=spark_master,
-        spark_conf=dict(spark_conf or {}),
+        duckdb=DuckDBSettings(memory_limit=memory_limit),
+        spark=SparkSettings(master=spark_master, conf=dict(spark_conf or {})),
     )
     try:
         with make_engine(engine, settings) as eng:
