@@ -5,7 +5,7 @@ and :func:`distillguard.pipeline.detect.detect` runs unchanged on either backend
 registered by name in :data:`ENGINES` (the ``--engine`` choices).
 """
 
-from distillguard.engine.base import Engine, EngineSettings
+from distillguard.engine.base import DuckDBSettings, Engine, EngineSettings, SparkSettings
 from distillguard.engine.duck import DuckDBEngine
 from distillguard.engine.spark import SparkEngine, java_available, spark_session
 from distillguard.engine.tables import conform, ip_prefix_expr
@@ -25,9 +25,11 @@ def make_engine(name: str, settings: EngineSettings) -> Engine:
 __all__ = [
     "ENGINES",
     "DuckDBEngine",
+    "DuckDBSettings",
     "Engine",
     "EngineSettings",
     "SparkEngine",
+    "SparkSettings",
     "conform",
     "ip_prefix_expr",
     "java_available",

@@ -22,11 +22,29 @@ from distillguard.signals.stage import in_process_signals
 
 
 @dataclass
-class EngineSettings:
-    """Plain-data options shared by every engine (each reads the ones it understands).
+class DuckDBSettings:
+    """Options only the DuckDB engine reads."""
 
-    ``workdir`` is a scratch directory the engine may fill and the caller removes;
-    ``spark_conf`` entries are passed to the Spark session builder unchanged.
+    # DuckDB's buffer pool, when it should differ from the run's ``EngineSettings.memory_limit``
+    # (None: that one). Work beyond it spills to workdir.
+    memory_limit: str | None = None
+
+
+@dataclass
+class SparkSettings:
+    """Options only the Spark engine reads: the master URL and session configuration entries
+    (passed to the session builder unchanged; under ``spark-submit`` the session it created is
+    used)."""
+
+    master: str = "local[2]"
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class EngineSettings:
+    """Plain-data options of an engine: what every engine reads, plus one section per engine.
+
+    ``workdir`` is a scratch directory the engine may fill and the caller removes.
     """
 
     workdir: Path
@@ -36,10 +54,10 @@ class EngineSettings:
     # A size or share of the machine (see distillguard.resources; None: the machine's default):
     # DuckDB's buffer pool and a local Spark driver's heap. Work beyond it spills to workdir.
     memory_limit: str | None = None
-    spark_master: str = "local[2]"
-    spark_conf: dict[str, str] = field(default_factory=dict)
     # Called after each batch an engine reads itself (progress bars); engines may ignore it.
     on_rows: Callable[[IngestStats], None] | None = None
+    duckdb: DuckDBSettings = field(default_factory=DuckDBSettings)
+    spark: SparkSettings = field(default_factory=SparkSettings)
 
 
 class Engine(ABC):
@@ -82,4 +100,10 @@ class Engine(ABC):
         return f"{type(self).__name__}({self.settings!r})"
 
 
-__all__ = ["Engine", "EngineSettings", "in_process_signals"]
+__all__ = [
+    "DuckDBSettings",
+    "Engine",
+    "EngineSettings",
+    "SparkSettings",
+    "in_process_signals",
+]

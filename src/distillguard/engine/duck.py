@@ -28,7 +28,8 @@ class DuckDBEngine(Engine):
         s = self.settings
         s.workdir.mkdir(parents=True, exist_ok=True)
         self._con = con = duckdb.connect(str(s.workdir / "requests.duckdb"))
-        con.execute(f"SET memory_limit = '{duckdb_memory_limit(s.memory_limit)}'")
+        limit = s.duckdb.memory_limit or s.memory_limit
+        con.execute(f"SET memory_limit = '{duckdb_memory_limit(limit)}'")
         con.execute(f"SET temp_directory = '{s.workdir / 'spill'}'")
         self.stats = open_requests(
             con,

@@ -47,7 +47,7 @@ from distillguard.schema import REQUEST_SCHEMA
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-# Applied to every session this module creates; ``EngineSettings.spark_conf`` overrides them.
+# Applied to every session this module creates; ``SparkSettings.conf`` overrides them.
 DEFAULT_CONF: dict[str, str] = {
     "spark.app.name": "distillguard",
     "spark.ui.enabled": "false",
@@ -130,7 +130,7 @@ def _typed_columns(df: DataFrame, now: datetime) -> tuple[DataFrame, list[str]]:
 
 
 class SparkEngine(Engine):
-    """Reads Parquet files or directories with Spark (``settings.spark_master``, default
+    """Reads Parquet files or directories with Spark (``settings.spark.master``, default
     ``local[2]``) and binds the validated requests to Ibis's pyspark backend."""
 
     name = "spark"
@@ -174,12 +174,13 @@ class SparkEngine(Engine):
         from pyspark.sql import SparkSession
 
         self._owns_session = SparkSession.getActiveSession() is None
-        conf = dict(self.settings.spark_conf)
-        if self.settings.spark_master.startswith("local"):
+        spark = self.settings.spark
+        conf = dict(spark.conf)
+        if spark.master.startswith("local"):
             # One JVM on this machine: its heap follows the run's memory setting.
             mib = memory_limit_bytes(self.settings.memory_limit) >> 20
             conf.setdefault("spark.driver.memory", f"{max(mib, 1024)}m")
-        session = self._session = spark_session(self.settings.spark_master, conf)
+        session = self._session = spark_session(spark.master, conf)
         try:
             df = session.read.option("recursiveFileLookup", "true").parquet(*paths)
         except AnalysisException as exc:

@@ -12,8 +12,10 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from distillguard.errors import InputError
+from distillguard.ingest.privacy import ip_prefix
 from distillguard.schema import REQUIRED_FIELDS, STORED_SCHEMA
 
 
@@ -21,25 +23,25 @@ def _ibis_type(arrow_type: pa.DataType) -> dt.DataType:
     return dt.DataType.from_pyarrow(arrow_type)
 
 
+@ibis.udf.scalar.pyarrow  # type: ignore[untyped-decorator]
+def _ip_prefix(ip: str) -> str:
+    # Arrow arrays at run time; UDFs may not return NULL on DuckDB, so "" stands for it here.
+    return pc.fill_null(ip_prefix(ip), "")  # type: ignore[no-any-return]
+
+
 def ip_prefix_expr(ip: ir.StringValue) -> ir.StringValue:
     """The /24 (IPv4) or /48 (IPv6) network of an address written as text; null otherwise.
+
+    The one implementation, :func:`distillguard.ingest.privacy.ip_prefix` (Arrow compute plus
+    ``ipaddress`` for IPv6), run as a vectorised UDF, so a table without a stored ``ip_prefix``
+    gets exactly what ingest would have stored.
 
     >>> import ibis
     >>> t = ibis.memtable({"ip": ["203.0.113.7", "2001:db8:1:2::1", "not-an-ip"]})
     >>> t.select(ip_prefix_expr(t.ip)).to_pyarrow().column(0).to_pylist()
     ['203.0.113.0/24', '2001:db8:1::/48', None]
     """
-    v4 = ip.re_extract(r"^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$", 1)
-    v6 = ip.lower().re_extract(r"^([0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}):", 1)
-    return (
-        ibis.cases(
-            (v4 != "", v4.concat(".0/24")),
-            (v6 != "", v6.concat("::/48")),
-            else_=ibis.null(),
-        )
-        .cast("string")
-        .name("ip_prefix")
-    )
+    return _ip_prefix(ip.cast("string")).nullif("").name("ip_prefix")
 
 
 def conform(t: ir.Table) -> ir.Table:

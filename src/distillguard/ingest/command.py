@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from distillguard.errors import ConfigError
 from distillguard.ingest.adapters import ADAPTERS
 from distillguard.ingest.base import DEFAULT_BATCH_SIZE
-from distillguard.ingest.privacy import Privacy
+from distillguard.ingest.privacy import HASH_KEY_ENV, Privacy
 from distillguard.ingest.store import IngestStats, Workspace
 
 HELP = "store request logs in a workspace"
-HASH_KEY_ENV = "DISTILLGUARD_HASH_KEY"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,10 +60,7 @@ def _progress(stats: IngestStats) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
-    key = args.hash_key if args.hash_key is not None else os.environ.get(HASH_KEY_ENV)
-    if key is not None and not key:
-        raise ConfigError("empty hash key")
-    privacy = Privacy(hash_key=key.encode() if key else None, drop_text=args.drop_text)
+    privacy = Privacy.from_key(args.hash_key, drop_text=args.drop_text)
     stats = Workspace(args.workspace, memory_limit=args.memory_limit).ingest(
         args.sources,
         fmt=args.format,

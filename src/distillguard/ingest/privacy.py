@@ -10,14 +10,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import os
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.errors import ConfigError
+
 HASHED_FIELDS: tuple[str, ...] = ("ip", "email_domain", "payment_fingerprint", "ip_prefix")
 TEXT_FIELDS: tuple[str, ...] = ("prompt", "response", "system_prompt")
 HASH_HEX_CHARS = 32
+HASH_KEY_ENV = "DISTILLGUARD_HASH_KEY"
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = rf"^(?P<net>{_OCTET}\.{_OCTET}\.{_OCTET})\.{_OCTET}$"
@@ -34,6 +38,21 @@ class Privacy:
 
     hash_key: bytes | None = None
     drop_text: bool = False
+
+    @classmethod
+    def from_key(cls, hash_key: str | None, *, drop_text: bool = False) -> Privacy:
+        """The one reading of a hash key for every command: ``hash_key`` as given, else the
+        :data:`HASH_KEY_ENV` environment variable; an empty key is a
+        :class:`~distillguard.errors.ConfigError` (it would silently store raw values)."""
+        key = hash_key if hash_key is not None else os.environ.get(HASH_KEY_ENV)
+        if key is not None and not key:
+            raise ConfigError(f"empty hash key (--hash-key or {HASH_KEY_ENV})")
+        return cls(hash_key=key.encode("utf-8") if key else None, drop_text=drop_text)
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is hashed or dropped."""
+        return self.hash_key is not None or self.drop_text
 
     def hash_value(self, value: str) -> str:
         """The stored form of one identifier (requires a key)."""
@@ -110,4 +129,11 @@ def with_ip_prefix(table: pa.Table) -> pa.Table:
     return table.append_column(pa.field("ip_prefix", pa.string()), prefix)
 
 
-__all__ = ["HASHED_FIELDS", "TEXT_FIELDS", "Privacy", "ip_prefix", "with_ip_prefix"]
+__all__ = [
+    "HASHED_FIELDS",
+    "HASH_KEY_ENV",
+    "TEXT_FIELDS",
+    "Privacy",
+    "ip_prefix",
+    "with_ip_prefix",
+]

@@ -85,7 +85,19 @@ class Linker(ABC):
         if is_dataclass(self):
             for f in fields(self):
                 value = getattr(self, f.name)
-                if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+                number = isinstance(value, int | float) and not isinstance(value, bool)
+                if kind in ("int", "float") and not number:
+                    raise ConfigError(
+                        f"linker {name} (family {self.family!r}): {f.name} must be a number, "
+                        f"got {value!r}"
+                    )
+                if kind == "bool" and not isinstance(value, bool):
+                    raise ConfigError(
+                        f"linker {name} (family {self.family!r}): {f.name} must be true or "
+                        f"false, got {value!r}"
+                    )
+                if number and value < 0:
                     raise ConfigError(
                         f"linker {name} (family {self.family!r}): {f.name} must be >= 0, "
                         f"got {value!r}"

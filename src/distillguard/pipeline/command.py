@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -110,8 +109,7 @@ def run(args: argparse.Namespace) -> int:
             until = datetime.fromisoformat(args.until.replace("Z", "+00:00"))
         except ValueError as exc:
             raise ConfigError(f"--until is not an RFC 3339 timestamp: {args.until!r}") from exc
-    key = args.hash_key or os.environ.get("DISTILLGUARD_HASH_KEY")
-    privacy = Privacy(hash_key=key.encode() if key else None, drop_text=args.drop_text)
+    privacy = Privacy.from_key(args.hash_key, drop_text=args.drop_text)
     config = load_config(args.config) if args.config else DetectConfig()
     if args.previous is not None:
         config = replace(config, previous_campaigns=load_previous_campaigns(args.previous))
@@ -121,9 +119,7 @@ def run(args: argparse.Namespace) -> int:
         from distillguard.share.keys import resolve_share_key
 
         bundles = [i for path in args.intel for i in load_intel(path)]
-        intel = IntelLinker(
-            bundles, resolve_share_key(args.share_key), key.encode() if key else None
-        )
+        intel = IntelLinker(bundles, resolve_share_key(args.share_key), privacy.hash_key)
     with make_progress(quiet=args.quiet, mode=args.progress) as progress:
         detections = run_detect(
             args.inputs,
@@ -131,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
             until=until,
             quiet=args.quiet,
             fmt=args.fmt,
-            privacy=privacy,
+            privacy=privacy if privacy.active else None,
             config=config,
             report=not args.no_report,
             engine=args.engine,

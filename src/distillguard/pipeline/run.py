@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from distillguard import __version__
 from distillguard.campaigns.model import Detections
-from distillguard.engine import EngineSettings, make_engine
+from distillguard.engine import EngineSettings, SparkSettings, make_engine
 from distillguard.engine.tables import conform
 from distillguard.errors import InputError
 from distillguard.ingest import IngestStats, Privacy
@@ -123,9 +123,8 @@ def run_detect(
         privacy=privacy,
         quarantine_path=staged / QUARANTINE_FILE,
         memory_limit=memory_limit,
-        spark_master=spark_master,
-        spark_conf=dict(spark_conf or {}),
         on_rows=ingest_starts(progress, [Path(p) for p in inputs], fmt),
+        spark=SparkSettings(master=spark_master, conf=dict(spark_conf or {})),
     )
     ok = False
     try:

@@ -12,6 +12,7 @@ Everything runs on distinct prompts, on whole columns / flat arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -229,10 +230,18 @@ def group_ids(skeletons: np.ndarray, eligible: np.ndarray, digests: np.ndarray) 
 @dataclass
 class SkeletonIndex:
     """Mergeable near-duplicate state (datasketch-style vocabulary): ``update_batch`` adds a
-    table's prompts, ``merge`` folds in another index (e.g. another shard; order does not
-    matter), ``template_ids`` assigns each row of a table its template id using all state."""
+    table's prompts, ``merge`` folds in another index (e.g. another shard, or the index kept
+    from earlier runs; order does not matter), ``template_ids`` assigns each row of a table its
+    template id using all state, ``save``/``load`` persist it (a workspace keeps one, so template
+    ids hold across runs: an id is the smallest skeleton of its group, and groups only grow).
+    :class:`SkeletonSignal` runs through it."""
 
     sketch: Sketch = field(default_factory=Sketch)
+    # Ids handed out before (skeleton -> template id, sorted by skeleton): a group that holds
+    # one keeps the smallest such id even when a new, smaller skeleton joins it.
+    issued: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, np.uint64), np.zeros(0, np.int64))
+    )
 
     def update_batch(self, table: pa.Table) -> SkeletonIndex:
         """Add the distinct prompts of ``table``."""
@@ -243,6 +252,11 @@ class SkeletonIndex:
     def merge(self, other: SkeletonIndex) -> SkeletonIndex:
         """Fold ``other`` into this index."""
         self.sketch = self.sketch.concat(other.sketch)
+        skel = np.concatenate([self.issued[0], other.issued[0]])
+        ids = np.concatenate([self.issued[1], other.issued[1]])
+        order = np.lexsort((ids, skel))
+        keep = np.unique(skel[order], return_index=True)[1]
+        self.issued = (skel[order][keep], ids[order][keep])
         return self
 
     def __len__(self) -> int:
@@ -253,15 +267,67 @@ class SkeletonIndex:
         get their own skeleton as id."""
         distinct, idx = distinct_prompts(table)
         skel = fingerprints(distinct)
+        return expand(pa.array(self._ids_of(skel), pa.int64()), idx)
+
+    def update_and_assign(self, table: pa.Table) -> tuple[pa.Array, pa.Array]:
+        """``update_batch(table)`` then ``skeleton`` (uint64) and ``template_id`` (int64) per
+        row, sketching each distinct prompt once."""
+        distinct, idx = distinct_prompts(table)
+        skel, flat, offsets = sketch_parts(distinct)
+        self.sketch = self.sketch.concat(Sketch(skel, flat, offsets).unique())
+        return (
+            expand(pa.array(skel, pa.uint64()), idx),
+            expand(pa.array(self._ids_of(skel), pa.int64()), idx),
+        )
+
+    def _ids_of(self, skel: np.ndarray) -> np.ndarray:
         known = self.sketch.skeletons
-        ids = self.sketch.template_ids()
+        ids = self._group_ids()
         pos = np.searchsorted(known, skel)
         pos_c = np.minimum(pos, max(len(known) - 1, 0))
         hit = (
             (pos < len(known)) & (known[pos_c] == skel) if len(known) else np.zeros(len(skel), bool)
         )
-        out = np.where(hit, ids[pos_c] if len(ids) else 0, skel.view(np.int64))
-        return expand(pa.array(out, pa.int64()), idx)
+        out: np.ndarray = np.where(hit, ids[pos_c] if len(ids) else 0, skel.view(np.int64))
+        return out
+
+    def _group_ids(self) -> np.ndarray:
+        """Template id per known skeleton: the group's smallest skeleton, unless the group
+        holds ids issued before, then the smallest of those (ids hold across runs)."""
+        ids = self.sketch.template_ids()
+        prev_skel, prev_ids = self.issued
+        if len(prev_skel) == 0 or len(ids) == 0:
+            return ids
+        known = self.sketch.skeletons
+        pos = np.minimum(np.searchsorted(known, prev_skel), len(known) - 1)
+        hit = known[pos] == prev_skel
+        groups, inverse = np.unique(ids, return_inverse=True)
+        best = np.full(len(groups), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(best, inverse[pos[hit]], prev_ids[hit])
+        keep = best[inverse] != np.iinfo(np.int64).max
+        return np.where(keep, best[inverse], ids)
+
+    def save(self, path: Path) -> None:
+        """Write the index to ``path`` (NumPy ``.npz``: the sketch and the ids it has issued,
+        so the next run keeps them)."""
+        s = self.sketch
+        with open(path, "wb") as fh:
+            np.savez_compressed(
+                fh,
+                skeletons=s.skeletons,
+                flat=s.flat,
+                offsets=s.offsets,
+                issued=self._group_ids(),
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> SkeletonIndex:
+        """An index written by :meth:`save` (an empty one when ``path`` does not exist)."""
+        if not Path(path).exists():
+            return cls()
+        with np.load(path) as z:
+            sketch = Sketch(z["skeletons"], z["flat"], z["offsets"])
+            return cls(sketch, (sketch.skeletons, z["issued"]))
 
 
 def minhash(tokens: np.ndarray, row: np.ndarray, n_rows: int) -> np.ndarray:
@@ -361,14 +427,5 @@ class SkeletonSignal(RequestSignal):
     row_local: ClassVar[bool] = False
 
     def compute(self, table: pa.Table) -> pa.Table:
-        distinct, idx = distinct_prompts(table)
-        skel, flat, offsets = sketch_parts(distinct)
-        sketch = Sketch(skel, flat, offsets).unique()
-        ids = sketch.template_ids()
-        per_distinct = ids[np.searchsorted(sketch.skeletons, skel)] if len(skel) else ids
-        return pa.table(
-            {
-                "skeleton": expand(pa.array(skel, pa.uint64()), idx),
-                "template_id": expand(pa.array(per_distinct, pa.int64()), idx),
-            }
-        )
+        skeleton, template = SkeletonIndex().update_and_assign(table)
+        return pa.table({"skeleton": skeleton, "template_id": template})
