@@ -67,11 +67,18 @@ def test_prevalence_counts_every_user_in_the_log_and_a_benign_user_makes_it_unbl
     # The TLS fingerprint: 6 campaign accounts, 7 users in the log (one benign developer).
     assert (tls["accounts_in_campaign"], tls["accounts_in_log"]) == (6, 7)
     assert tls["blockable"] is False
-    # The ASN: used only by the campaign, so it is safe to block, and it is a JSON number.
+    # The ASN: used only by the campaign here, and a JSON number; but a whole network is context
+    # by default (a rule on it would hit every future customer behind it) ...
     assert (asn["accounts_in_campaign"], asn["accounts_in_log"]) == (6, 6)
-    assert asn["blockable"] is True
+    assert asn["blockable"] is False
     assert asn["value"] == 64500 and isinstance(asn["value"], int)
     assert totals["C1"] == {"tls_fingerprint": 1, "asn": 1}
+    # ... and safe to block only where an operator says networks may be blocked.
+    networks = FindingsConfig(context_only_kinds=())
+    listed, _ = indicator_prevalence(
+        _log(), ids, _membership(list(ids)), {0: "C1"}, pl.DataFrame(), networks
+    )
+    assert {i["kind"]: i for i in listed["C1"]}["asn"]["blockable"] is True
 
 
 def test_too_few_campaign_users_is_not_blockable_and_lists_are_paged_with_totals() -> None:
