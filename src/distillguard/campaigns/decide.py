@@ -477,9 +477,7 @@ def indicator_prevalence(
     mapping = _mapping(ids, membership, campaign_of)
     rows: list[dict[str, Any]] = []
     for kind in (*FIELD_KINDS, "system_prompt"):
-        if kind not in t.columns and kind != "system_prompt":
-            continue
-        if kind == "system_prompt" and "system_prompt" not in t.columns:
+        if kind not in t.columns:
             continue
         value = _field_value(t, kind)
         pairs = (
