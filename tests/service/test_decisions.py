@@ -190,7 +190,9 @@ def test_the_policy_decides_and_loads_from_toml_or_json(
         camp = _campaigns(c)[0]
         assert _decision(c, camp["accounts"][0])["decision"] == "block"
     js = tmp_path / "policy.json"
-    js.write_text(json.dumps({"review_score": 0.99, "throttle_score": 0.99}))
+    js.write_text(
+        json.dumps({"review_score": 0.99, "throttle_score": 0.99, "follow_recommended": False})
+    )
     with TestClient(create_app(settings_for(workspace_copy, policy=load_policy(js)))) as c:
         assert _decision(c, camp["accounts"][0])["decision"] == "allow"
 

@@ -200,7 +200,9 @@ class Service:
         docs = [c.to_json() for c in det.campaigns]
         mapping = self.book.absorb(docs)
         self._account_scores = {a.account_id: a.score for a in det.accounts if a.flagged}
-        self._review = [r for r in getattr(det, "review", []) or [] if isinstance(r, dict)]
+        # campaigns.json v2's review queue (near misses, lookalikes, single accounts), if any.
+        review = [r.to_json() if hasattr(r, "to_json") else r for r in getattr(det, "review", [])]
+        self._review = [r for r in review if isinstance(r, dict)]
         self.rebuild()
         events = self._events(before, self._campaign_view(), run_id)
         for e in events:
