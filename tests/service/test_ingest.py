@@ -104,3 +104,31 @@ def test_otlp_http_json_traces_are_ingested_idempotently(client: TestClient) -> 
 def test_an_empty_body_stores_nothing(client: TestClient) -> None:
     r = client.post("/v1/exchanges", content=b"\n\n", headers=auth("ingest"))
     assert r.json() == {"accepted": 0, "duplicates": 0, "quarantined": 0}
+
+
+def test_with_a_hash_key_and_drop_text_the_service_quarantine_holds_nothing_raw(
+    tmp_path: Path,
+) -> None:
+    """A bad row sent to the service is quarantined like batch ingest's: keyed hashes, no text."""
+    from distillguard.ingest import Privacy
+
+    ws = tmp_path / "ws"
+    bad = {
+        "request_id": "q-1",
+        "timestamp": "not a time",
+        "account_id": "acct-raw-7",
+        "model": "m",
+        "ip": "203.0.113.77",
+        "payment_fingerprint": "card-raw-4242",
+        "prompt": "secret prompt text",
+    }
+    privacy = Privacy(hash_key=b"k", drop_text=True)
+    with TestClient(create_app(settings_for(ws, privacy=privacy))) as c:
+        r = c.post(
+            "/v1/exchanges", content=(json.dumps(bad) + "\n").encode(), headers=auth("ingest")
+        )
+    assert r.json()["quarantined"] == 1
+    text = "".join(f.read_text() for f in (ws / "quarantine").glob("*.jsonl"))
+    assert "bad_timestamp:timestamp" in text
+    for raw in ("203.0.113.77", "card-raw-4242", "secret prompt text"):
+        assert raw not in text

@@ -90,7 +90,10 @@ class IngestWriter:
         self.con.execute(f"SET checkpoint_threshold = '{checkpoint_threshold}'")
         ensure_table(self.con, TABLE)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        self.quarantine = QuarantineWriter(workspace.quarantine_dir / f"service-{stamp}.jsonl")
+        # Bad rows get the same protection as stored ones: nothing raw with a hash key/drop-text.
+        self.quarantine = QuarantineWriter(
+            workspace.quarantine_dir / f"service-{stamp}.jsonl", privacy
+        )
         # Parse connections apart from the writer's (parsing a body needs no lock), pooled:
         # opening one costs more than parsing a small body.
         self._parsers: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
