@@ -553,11 +553,11 @@ function examples(c) {
     h("div", { class: "excerpt" }, text),
     h("div", { class: "small muted wrap" }, "cited by ", h("span", { class: "mono" }, e.sources.join(", ")),
       e.ids.length ? [" · ", h("span", { class: "mono" }, e.ids.slice(0, 3).join(", "))] : null)));
-  return h("div", { class: "scroll" },
+  return h("div", {}, h("div", { class: "scroll" },
     h("p", { class: "muted small" }, `${byText.size > 15 ? "15 of " : ""}${byText.size} distinct excerpt${byText.size === 1 ? "" : "s"}, redacted by the detector (addresses, URLs and digits masked; keyed hashes when a hash key is set).`),
     blocks,
-    idsOnly.length ? h("div", { class: "mono small muted wrap" }, "other example request ids: " + idsOnly.slice(0, 12).join(", ")) : null,
-    stored);
+    idsOnly.length ? h("div", { class: "mono small muted wrap" }, "other example request ids: " + idsOnly.slice(0, 12).join(", ")) : null),
+  stored);
 }
 
 /* The stored exchanges behind the examples, fetched only when asked: they are the service's
@@ -578,7 +578,7 @@ function storedExamples(c) {
         : h("p", { class: "empty" }, "No stored exchange found for this campaign."));
     } catch (ex) { toast(ex.message, true); button.disabled = false; }
   } }, "Show stored example exchanges");
-  return h("div", {}, h("h3", {}, "Stored exchanges"),
+  return h("div", { class: "stored" }, h("h3", {}, "Stored exchanges"),
     h("p", { class: "muted small" }, "The service's own copy, not redacted beyond its configuration (hash key, --drop-text): fetched only on request."), button, box);
 }
 
