@@ -204,6 +204,11 @@ def test_analyst_reviews_dismisses_and_blocks_in_the_browser(
     assert any(h in a for a in account_cells for h in HOSTILE)  # shown literally
     assert page.evaluate("window.__xss") is None
     assert page.locator("#accounts img, #accounts script").count() == 0
+    page.click("#show-stored")
+    page.wait_for_selector("#stored-examples table tbody tr")
+    stored = page.locator("#stored-examples tbody tr td:nth-child(2)").all_inner_texts()
+    assert stored and set(stored) <= set(target["accounts"])  # this campaign's exchanges
+    assert page.evaluate("window.__xss") is None
     shot(page, "02-campaign-open")
 
     # Dismiss one account's finding: it is no longer flagged for this campaign.

@@ -545,17 +545,41 @@ function examples(c) {
     if (!ex.length) for (const id of ev.request_ids || []) if (!idsOnly.includes(id)) idsOnly.push(id);
   }
   for (const ind of indicatorsOf(c)) cite(ind.excerpt, `${ind.kind} ${ind.value}`, ind.request_ids);
+  const stored = storedExamples(c);
   if (!byText.size && !idsOnly.length) {
-    return h("p", { class: "empty" }, "No example requests: the log had no prompt text, or the service keeps none (--drop-text), or excerpts are turned off.");
+    return h("div", {}, h("p", { class: "empty" }, "No redacted excerpts: the log had no prompt text, or the service keeps none (--drop-text), or excerpts are turned off."), stored);
   }
   const blocks = [...byText.entries()].slice(0, 15).map(([text, e]) => h("div", { class: "example" },
     h("div", { class: "excerpt" }, text),
     h("div", { class: "small muted wrap" }, "cited by ", h("span", { class: "mono" }, e.sources.join(", ")),
       e.ids.length ? [" · ", h("span", { class: "mono" }, e.ids.slice(0, 3).join(", "))] : null)));
-  return h("div", { class: "scroll" },
+  return h("div", {}, h("div", { class: "scroll" },
     h("p", { class: "muted small" }, `${byText.size > 15 ? "15 of " : ""}${byText.size} distinct excerpt${byText.size === 1 ? "" : "s"}, redacted by the detector (addresses, URLs and digits masked; keyed hashes when a hash key is set).`),
     blocks,
-    idsOnly.length ? h("div", { class: "mono small muted wrap" }, "other example request ids: " + idsOnly.slice(0, 12).join(", ")) : null);
+    idsOnly.length ? h("div", { class: "mono small muted wrap" }, "other example request ids: " + idsOnly.slice(0, 12).join(", ")) : null),
+  stored);
+}
+
+/* The stored exchanges behind the examples, fetched only when asked: they are the service's
+ * copy (keyed hashes / no text when it was started with a hash key or --drop-text), cut short. */
+function storedExamples(c) {
+  const box = h("div", { id: "stored-examples" });
+  const button = h("button", { type: "button", id: "show-stored", onclick: async () => {
+    button.disabled = true;
+    try {
+      const res = await api("GET", "/v1/campaigns/" + seg(c.campaign_id) + "/examples?limit=8&text_chars=300");
+      const rows = res.examples || [];
+      clear(box).appendChild(rows.length ? h("table", {}, h("thead", {}, h("tr", {}, ["When", "Account", "Model", "Status", "Prompt / response (first 300 characters)"].map((t) => h("th", {}, t)))),
+        h("tbody", {}, rows.map((r) => h("tr", {},
+          h("td", { class: "small" }, fmtTime(r.timestamp)), h("td", { class: "mono small wrap" }, r.account_id || "–"),
+          h("td", { class: "small" }, r.model || "–"), h("td", { class: "small" }, r.status || "–"),
+          h("td", {}, r.prompt ? h("div", { class: "excerpt" }, r.prompt) : h("span", { class: "muted small" }, "no text kept"),
+            r.response ? h("div", { class: "excerpt" }, r.response) : null)))))
+        : h("p", { class: "empty" }, "No stored exchange found for this campaign."));
+    } catch (ex) { toast(ex.message, true); button.disabled = false; }
+  } }, "Show stored example exchanges");
+  return h("div", { class: "stored" }, h("h3", {}, "Stored exchanges"),
+    h("p", { class: "muted small" }, "The service's own copy, not redacted beyond its configuration (hash key, --drop-text): fetched only on request."), button, box);
 }
 
 function accountTable(c, dismissedAccounts) {
