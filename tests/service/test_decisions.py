@@ -59,6 +59,8 @@ def test_an_unknown_account_is_allowed(detected_client: TestClient) -> None:
         "score": 0.0,
         "reasons": [],
     }
+    # Gateway user ids may hold a "/" (team/user): still one account, not a 404.
+    assert _decision(detected_client, "team-7/alice")["account_id"] == "team-7/alice"
 
 
 def test_an_open_campaign_is_reviewed_or_throttled_with_reasons(

@@ -241,14 +241,15 @@ async def post_action(
     return {"audit": entry.to_json(), "campaign": svc.campaign(campaign_id)}
 
 
-@router.get("/v1/accounts/{account_id}/decision", dependencies=[Depends(DECIDE)])
+# ``:path``: an account id may contain "/" (gateway user ids such as "team/alice").
+@router.get("/v1/accounts/{account_id:path}/decision", dependencies=[Depends(DECIDE)])
 async def get_decision(account_id: str, request: Request) -> JSONResponse:
     """allow | review | throttle | block, from the in-memory snapshot (no validation pass:
     the answer is built from a frozen dataclass)."""
     return JSONResponse(service_of(request).decision(account_id).to_json())
 
 
-@router.get("/v1/accounts/{account_id}", dependencies=[Depends(ANALYST)])
+@router.get("/v1/accounts/{account_id:path}", dependencies=[Depends(ANALYST)])
 async def get_account(account_id: str, request: Request) -> dict[str, Any]:
     """Live aggregates of one account (exchanges, first/last seen) and its decision."""
     svc = service_of(request)

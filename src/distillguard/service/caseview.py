@@ -83,10 +83,7 @@ async def review_queue(request: Request) -> dict[str, Any]:
     """The detector's review queue from the latest run (campaigns.json ``review``): near misses,
     lookalikes and single accounts that a person should look at."""
     svc = service_of(request)
-    items = getattr(svc, "review", None)
-    if items is None:
-        items = getattr(svc, "_review", [])
-    return {"review": list(items), "last_run": (svc.last_run or {}).get("run_id")}
+    return {"review": svc.review, "last_run": (svc.last_run or {}).get("run_id")}
 
 
 class GatewayGuard(Guard):

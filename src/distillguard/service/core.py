@@ -126,6 +126,11 @@ class Service:
         )
 
     # -- decisions --------------------------------------------------------------------------
+    @property
+    def review(self) -> list[dict[str, Any]]:
+        """The latest detection run's review queue (campaigns.json ``review``)."""
+        return list(self._review)
+
     def decision(self, account_id: str) -> Decision:
         """The current decision for an account (``allow`` when unknown). A dict lookup."""
         d = self.snapshot.decisions.get(account_id)
