@@ -121,7 +121,7 @@ def clustering_weights(
     """Add ``same_org`` and the clustering ``weight`` (org discount and harvest scaling)."""
     a = fused["a"].to_numpy()
     b = fused["b"].to_numpy()
-    codes = pl.Series(org_ids, dtype=pl.String).cast(pl.Categorical).to_physical()
+    codes = pl.Series(org_ids.tolist(), dtype=pl.String).cast(pl.Categorical).to_physical()
     org = codes.cast(pl.Int64).fill_null(-1).to_numpy()
     same_org = (org[a] >= 0) & (org[a] == org[b])
     w = fused["fused"].to_numpy() * np.sqrt(np.clip(harvest[a] * harvest[b], 0.0, 1.0))

@@ -51,9 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from distillguard.engine import SparkSettings
     from distillguard.ingest import Privacy
     from distillguard.pipeline.config import DetectConfig, load_config, load_previous_campaigns
-    from distillguard.pipeline.run import run_detect
+    from distillguard.pipeline.run import RunOptions, run_detect
 
     until = None
     if args.until:
@@ -65,18 +66,16 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config) if args.config else DetectConfig()
     if args.previous is not None:
         config = replace(config, previous_campaigns=load_previous_campaigns(args.previous))
-    detections = run_detect(
-        args.inputs,
-        args.out,
+    options = RunOptions(
         until=until,
         quiet=args.quiet,
         fmt=args.fmt,
         privacy=privacy if privacy.active else None,
-        config=config,
         report=not args.no_report,
         engine=args.engine,
-        spark_master=args.spark_master,
+        spark=SparkSettings(master=args.spark_master),
     )
+    detections = run_detect(args.inputs, args.out, options, config=config)
     s = detections.summary
     print(
         json.dumps(

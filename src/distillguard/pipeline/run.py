@@ -8,9 +8,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from distillguard.campaigns.model import Detections
 from distillguard.engine import DuckDBSettings, EngineSettings, SparkSettings, make_engine
@@ -24,29 +25,69 @@ def _stderr(message: str) -> None:
     print(f"[distillguard] {message}", file=sys.stderr, flush=True)
 
 
+@dataclass
+class RunOptions:
+    """How one ``detect`` run reads and writes (everything but the detection tuning, which is
+    :class:`DetectConfig`): the time cut-off, progress, input format, privacy, whether to render
+    the report, and the engine with its own settings section."""
+
+    until: datetime | None = None
+    quiet: bool = True
+    fmt: str | None = None
+    privacy: Privacy | None = None
+    report: bool = True
+    engine: str = "duckdb"
+    duckdb: DuckDBSettings = field(default_factory=DuckDBSettings)
+    spark: SparkSettings = field(default_factory=SparkSettings)
+
+
+# The keywords run_detect took before RunOptions, still accepted (mapped onto the options).
+_LEGACY = {"until", "quiet", "fmt", "privacy", "report", "engine"}
+
+
+def _options(options: RunOptions | None, legacy: dict[str, Any]) -> RunOptions:
+    opts = options or RunOptions()
+    unknown = set(legacy) - _LEGACY - {"memory_limit", "spark_master", "spark_conf"}
+    if unknown:
+        raise TypeError(f"run_detect() got unexpected keyword(s): {', '.join(sorted(unknown))}")
+    opts = replace(opts, **{k: v for k, v in legacy.items() if k in _LEGACY})
+    if "memory_limit" in legacy:
+        opts = replace(opts, duckdb=DuckDBSettings(memory_limit=legacy["memory_limit"]))
+    if "spark_master" in legacy or "spark_conf" in legacy:
+        spark = SparkSettings(
+            master=legacy.get("spark_master", opts.spark.master),
+            conf=dict(legacy.get("spark_conf") or opts.spark.conf),
+        )
+        opts = replace(opts, spark=spark)
+    return opts
+
+
 def run_detect(
     inputs: Sequence[Path],
     out_dir: Path,
+    options: RunOptions | None = None,
     *,
-    until: datetime | None = None,
-    quiet: bool = True,
-    fmt: str | None = None,
-    privacy: Privacy | None = None,
     config: DetectConfig | None = None,
-    report: bool = True,
-    memory_limit: str | None = "6GB",
-    engine: str = "duckdb",
-    spark_master: str = "local[2]",
-    spark_conf: dict[str, str] | None = None,
+    **legacy: Any,
 ) -> Detections:
     """Detect campaigns in request logs and write ``accounts.csv``, ``campaigns.json``,
     ``summary.json`` and ``report.html`` into ``out_dir``.
 
-    ``engine`` names an entry of :data:`distillguard.engine.ENGINES`: ``duckdb`` loads the logs
-    into a scratch database inside ``out_dir`` (removed afterwards); ``spark`` reads Parquet with
-    Spark (``spark_master``, ``spark_conf``). Either way rows that break the schema are quarantined
-    to ``out_dir/quarantine.jsonl`` and counted.
+    ``options.engine`` names an entry of :data:`distillguard.engine.ENGINES`: ``duckdb`` loads
+    the logs into a scratch database inside ``out_dir`` (removed afterwards); ``spark`` reads
+    Parquet with Spark (``options.spark``). Either way rows that break the schema are quarantined
+    to ``out_dir/quarantine.jsonl`` and counted. The keywords of earlier versions (``until=``,
+    ``report=``, ``engine=``, ``memory_limit=``, ``spark_master=``...) are still accepted.
     """
+    opts = _options(options, legacy)
+    until, quiet, fmt, privacy, report, engine = (
+        opts.until,
+        opts.quiet,
+        opts.fmt,
+        opts.privacy,
+        opts.report,
+        opts.engine,
+    )
     progress: Progress = (lambda _m: None) if quiet else _stderr
     config = (config or DetectConfig()).check()  # a bad config fails before any data is read
     out_dir = Path(out_dir)
@@ -62,8 +103,8 @@ def run_detect(
         fmt=fmt,
         privacy=privacy,
         quarantine_path=out_dir / "quarantine.jsonl",
-        duckdb=DuckDBSettings(memory_limit=memory_limit),
-        spark=SparkSettings(master=spark_master, conf=dict(spark_conf or {})),
+        duckdb=opts.duckdb,
+        spark=opts.spark,
     )
     try:
         with make_engine(engine, settings) as eng:
