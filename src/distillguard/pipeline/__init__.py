@@ -7,6 +7,6 @@ campaigns — for the ``detect`` command and the Python API.
 
 from distillguard.pipeline.config import DetectConfig, config_from_dict, load_config
 from distillguard.pipeline.detect import detect
-from distillguard.pipeline.run import run_detect
+from distillguard.pipeline.run import RunOptions, run_detect
 
-__all__ = ["DetectConfig", "config_from_dict", "detect", "load_config", "run_detect"]
+__all__ = ["DetectConfig", "RunOptions", "config_from_dict", "detect", "load_config", "run_detect"]

@@ -98,10 +98,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from distillguard.engine import SparkSettings
     from distillguard.ingest import Privacy
     from distillguard.pipeline.config import DetectConfig, load_config, load_previous_campaigns
     from distillguard.pipeline.progress import make_progress
-    from distillguard.pipeline.run import run_detect
+    from distillguard.pipeline.run import RunOptions, run_detect
 
     until = None
     if args.until:
@@ -121,21 +122,19 @@ def run(args: argparse.Namespace) -> int:
         bundles = [i for path in args.intel for i in load_intel(path)]
         intel = IntelLinker(bundles, resolve_share_key(args.share_key), privacy.hash_key)
     with make_progress(quiet=args.quiet, mode=args.progress) as progress:
-        detections = run_detect(
-            args.inputs,
-            args.out,
+        options = RunOptions(
             until=until,
             quiet=args.quiet,
             fmt=args.fmt,
             privacy=privacy if privacy.active else None,
-            config=config,
             report=not args.no_report,
+            memory_limit=args.memory_limit,
             engine=args.engine,
-            spark_master=args.spark_master,
+            spark=SparkSettings(master=args.spark_master),
             progress=progress,
             intel=intel,
-            memory_limit=args.memory_limit,
         )
+        detections = run_detect(args.inputs, args.out, options, config=config)
     s = detections.summary
     print(
         json.dumps(

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,37 +77,74 @@ def empty_detections() -> Detections:
     return Detections(accounts=[], campaigns=[], summary={**summary, "timings": {}})
 
 
+@dataclass
+class RunOptions:
+    """How one ``detect`` run reads and writes (everything but the detection tuning, which is
+    :class:`DetectConfig`): the time cut-off, progress, input format, privacy, whether to render
+    the report, memory, the engine with its Spark section, and partners' intel."""
+
+    until: datetime | None = None
+    quiet: bool = True
+    fmt: str | None = None
+    privacy: Privacy | None = None
+    report: bool = True
+    # A size or share of the machine (see distillguard.resources; None: the machine's default).
+    memory_limit: str | None = None
+    engine: str = "duckdb"
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    # One line per finished stage (default: stderr unless ``quiet``); a display from
+    # distillguard.pipeline.progress.make_progress also draws bars with ETA.
+    progress: Progress | None = None
+    # Partners' indicators as evidence (see distillguard.share.intel).
+    intel: IntelLinker | None = None
+
+
+def _options(options: RunOptions | None, keywords: dict[str, Any]) -> RunOptions:
+    """``options`` with keyword overrides: any :class:`RunOptions` field by name, and
+    ``spark_master`` / ``spark_conf`` for the Spark section."""
+    opts = options or RunOptions()
+    names = {f.name for f in fields(RunOptions)}
+    unknown = set(keywords) - names - {"spark_master", "spark_conf"}
+    if unknown:
+        raise TypeError(f"run_detect() got unexpected keyword(s): {', '.join(sorted(unknown))}")
+    opts = replace(opts, **{k: v for k, v in keywords.items() if k in names})
+    if "spark_master" in keywords or "spark_conf" in keywords:
+        spark = SparkSettings(
+            master=keywords.get("spark_master", opts.spark.master),
+            conf=dict(keywords.get("spark_conf") or opts.spark.conf),
+        )
+        opts = replace(opts, spark=spark)
+    return opts
+
+
 def run_detect(
     inputs: Sequence[Path],
     out_dir: Path,
+    options: RunOptions | None = None,
     *,
-    until: datetime | None = None,
-    quiet: bool = True,
-    fmt: str | None = None,
-    privacy: Privacy | None = None,
     config: DetectConfig | None = None,
-    report: bool = True,
-    memory_limit: str | None = None,
-    engine: str = "duckdb",
-    spark_master: str = "local[2]",
-    spark_conf: dict[str, str] | None = None,
-    progress: Progress | None = None,
-    intel: IntelLinker | None = None,
+    **keywords: Any,
 ) -> Detections:
     """Detect campaigns in request logs and write ``accounts.csv``, ``campaigns.json``,
     ``summary.json``, ``quarantine.jsonl`` and ``report.html`` into ``out_dir``.
 
-    ``engine`` names an entry of :data:`distillguard.engine.ENGINES`: ``duckdb`` loads the logs
-    into a scratch database inside ``out_dir`` (removed afterwards); ``spark`` reads Parquet with
-    Spark (``spark_master``, ``spark_conf``). Either way rows that break the schema are quarantined
-    to ``out_dir/quarantine.jsonl`` (with ``privacy`` applied) and counted. ``memory_limit`` is
-    a size or share (see :mod:`distillguard.resources`; default from the machine). A log with
-    no valid row, or no campaign, is a normal run: every file is written, with 0 campaigns.
-
-    ``progress`` receives one line per finished stage (default: stderr unless ``quiet``); a
-    display from :func:`distillguard.pipeline.progress.make_progress` also draws bars with ETA.
-    ``intel``: partners' indicators as evidence (see :mod:`distillguard.share.intel`).
+    ``options.engine`` names an entry of :data:`distillguard.engine.ENGINES`: ``duckdb`` loads
+    the logs into a scratch database inside ``out_dir`` (removed afterwards); ``spark`` reads
+    Parquet with Spark (``options.spark``). Either way rows that break the schema are quarantined
+    to ``out_dir/quarantine.jsonl`` (with ``privacy`` applied) and counted. A log with no valid
+    row, or no campaign, is a normal run: every file is written, with 0 campaigns. Keywords
+    override single options (``until=``, ``report=``, ``memory_limit=``, ``spark_master=``...).
     """
+    opts = _options(options, keywords)
+    until, quiet, fmt, privacy, engine, intel = (
+        opts.until,
+        opts.quiet,
+        opts.fmt,
+        opts.privacy,
+        opts.engine,
+        opts.intel,
+    )
+    progress = opts.progress
     if progress is None:
         progress = (lambda _m: None) if quiet else _stderr
     config = (config or DetectConfig()).check()  # a bad config fails before any data is read
@@ -122,9 +159,9 @@ def run_detect(
         fmt=fmt,
         privacy=privacy,
         quarantine_path=staged / QUARANTINE_FILE,
-        memory_limit=memory_limit,
+        memory_limit=opts.memory_limit,
         on_rows=ingest_starts(progress, [Path(p) for p in inputs], fmt),
-        spark=SparkSettings(master=spark_master, conf=dict(spark_conf or {})),
+        spark=opts.spark,
     )
     ok = False
     try:
@@ -162,7 +199,7 @@ def run_detect(
         )
         detections.summary["run"] = detections.run
         detections.write(staged)
-        if report:
+        if opts.report:
             from distillguard.report import render_report
 
             t0 = time.perf_counter()
