@@ -116,6 +116,10 @@ class Campaign:
     calibration: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        truncated = any(
+            n > sum(i["kind"] == k for i in self.indicators)
+            for k, n in self.indicator_totals.items()
+        )
         return {
             "campaign_id": self.campaign_id,
             "score": round(float(self.score), 4),
@@ -136,10 +140,9 @@ class Campaign:
             "threshold": None if self.threshold is None else round(float(self.threshold), 4),
             "recommended_action": self.recommended_action,
             "action_reasons": list(self.action_reasons),
-            "indicators_truncated": any(
-                n > sum(i["kind"] == k for i in self.indicators)
-                for k, n in self.indicator_totals.items()
-            ),
+            # The contract's name ("paged with truncated: true") and the explicit one.
+            "truncated": truncated,
+            "indicators_truncated": truncated,
             "indicator_totals": dict(self.indicator_totals),
             "calibration": self.calibration,
         }
