@@ -84,13 +84,15 @@ def test_spark_and_duckdb_flag_the_same_accounts_and_campaigns(
 
 
 def test_spark_engine_quarantines_the_rows_ingest_would(spark: Any, tmp_path: Path) -> None:
+    # Times in 2026 (a time before 2000 is itself a reason to quarantine).
+    t0 = 1_780_000_000
     rows = pa.table(
         {
             "request_id": ["r1", "r2", "r3", "r4", "r4"],
-            "timestamp": pa.array([1, 2, 3, 4, 4], pa.timestamp("s", tz="UTC")),
+            "timestamp": pa.array([t0 + i for i in (1, 2, 3, 4, 4)], pa.timestamp("s", tz="UTC")),
             "account_id": ["a", None, "b", "c", "c"],
-            "model": ["m"] * 5,
-            "prompt": ["hello", "hi", "   ", "ok", "ok"],
+            "model": ["m", "m", "   ", "m", "m"],
+            "prompt": ["hello", "hi", None, "ok", "ok"],  # a row without text is valid
             "ip": ["203.0.113.7", None, None, "2001:0db8:0001:0002::1", "2001:0db8:0001:0002::1"],
             "status": ["ok", "ok", "ok", "OK ", "OK "],
         }
@@ -107,11 +109,11 @@ def test_spark_engine_quarantines_the_rows_ingest_would(spark: Any, tmp_path: Pa
             kept = table.select("request_id", "ip_prefix", "status").to_pyarrow()
             stats[name] = (engine.stats, sorted(kept.to_pylist(), key=lambda r: r["request_id"]))
     duck, spark_ = stats["duckdb"], stats["spark"]
-    assert spark_[0].reasons == duck[0].reasons == {"missing:account_id": 1, "missing:prompt": 1}
+    assert spark_[0].reasons == duck[0].reasons == {"missing:account_id": 1, "missing:model": 1}
     assert (spark_[0].rows_read, spark_[0].rows_stored, spark_[0].rows_duplicate) == (5, 2, 1)
     assert spark_[1] == duck[1]
     bad = [json.loads(line) for line in (tmp_path / "spark.jsonl").read_text().splitlines()]
-    assert sorted(r["reason"] for r in bad) == ["missing:account_id", "missing:prompt"]
+    assert sorted(r["reason"] for r in bad) == ["missing:account_id", "missing:model"]
 
 
 def test_dense_blocks_are_the_same_on_both_engines(spark: Any, log: Path, tmp_path: Path) -> None:
