@@ -3,7 +3,8 @@
 Opens three pages: a report written by ``detect`` on a small simulated log, the hand-built schema v2
 fixture that covers every section, and the same fixture with hostile values in every
 client-controlled field. Screenshots go to ``test-artifacts/report/`` at the repository root (CI
-keeps them). Uses Debian's ``/usr/bin/chromium`` through Playwright; never Playwright's own browser download.
+keeps them). Uses Debian's ``/usr/bin/chromium`` through Playwright; never Playwright's own
+browser download.
 """
 
 from __future__ import annotations
