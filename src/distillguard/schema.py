@@ -5,6 +5,8 @@ Every stage reads and writes tables with these columns in this order. See ``shar
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pyarrow as pa
 
 SCHEMA_VERSION = 1
@@ -73,3 +75,13 @@ REQUEST_LABELS_SCHEMA = pa.schema(
 def empty_table() -> pa.Table:
     """A zero-row table with the request schema."""
     return REQUEST_SCHEMA.empty_table()
+
+
+def rfc3339(ts: datetime) -> str:
+    """The contract's text form of a time: ISO 8601 with ``Z`` for UTC.
+
+    >>> from datetime import UTC
+    >>> rfc3339(datetime(2026, 3, 1, 12, 30, tzinfo=UTC))
+    '2026-03-01T12:30:00Z'
+    """
+    return ts.isoformat().replace("+00:00", "Z")

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from distillguard.schema import rfc3339
+
 CAMPAIGNS_SCHEMA_VERSION = 2
 
 
@@ -125,8 +127,8 @@ class Campaign:
             "score": round(float(self.score), 4),
             "accounts": list(self.accounts),
             "exchanges": int(self.exchanges),
-            "first_seen": _rfc3339(self.first_seen),
-            "last_seen": _rfc3339(self.last_seen),
+            "first_seen": rfc3339(self.first_seen),
+            "last_seen": rfc3339(self.last_seen),
             "capabilities": {k: round(float(v), 4) for k, v in self.capabilities.items()},
             "indicators": self.indicators,
             "evidence": [f.to_json() for f in self.evidence],
@@ -214,7 +216,3 @@ def csv_cell(value: str) -> str:
     '=SUM(A1) acct-1 '-1 '@x
     """
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
-def _rfc3339(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")

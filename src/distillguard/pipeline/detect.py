@@ -27,6 +27,7 @@ from distillguard.engine.base import Engine
 from distillguard.linkage import LinkContext, link_accounts
 from distillguard.pipeline.config import DetectConfig
 from distillguard.pipeline.progress import stage_done
+from distillguard.schema import rfc3339
 from distillguard.signals import sample_request_signals, sample_size, summarise_by_account
 
 if TYPE_CHECKING:
@@ -152,6 +153,6 @@ def _window(accounts: pl.DataFrame) -> dict[str, str | None]:
         return {"from": None, "to": None}
     lo, hi = accounts["first_ts"].min(), accounts["last_ts"].max()
     return {
-        "from": lo.isoformat().replace("+00:00", "Z") if isinstance(lo, datetime) else None,
-        "to": hi.isoformat().replace("+00:00", "Z") if isinstance(hi, datetime) else None,
+        "from": rfc3339(lo) if isinstance(lo, datetime) else None,
+        "to": rfc3339(hi) if isinstance(hi, datetime) else None,
     }

@@ -32,6 +32,7 @@ from distillguard.ingest import IngestStats, Privacy
 from distillguard.pipeline.coverage import data_coverage
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
 from distillguard.pipeline.progress import ingest_starts, stage_done
+from distillguard.schema import rfc3339
 
 if TYPE_CHECKING:
     from distillguard.share.intel import IntelLinker
@@ -282,7 +283,7 @@ def run_metadata(
         )
     doc: dict[str, Any] = {
         "tool_version": __version__,
-        "generated_at": generated_at.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "generated_at": rfc3339(generated_at.replace(microsecond=0)),
         "engine": engine,
         "inputs": [str(p) for p in inputs],
         "window": dict(window or {"from": None, "to": None}),

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from distillguard.errors import InputError
+from distillguard.schema import rfc3339
 from distillguard.service.auth import Principal
 from distillguard.service.writer import IngestWriter
 
@@ -39,7 +40,7 @@ class AuditEntry:
     def to_json(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "at": rfc3339(self.at),
             "campaign_id": self.campaign_id,
             "action": self.action,
             "actor": self.actor,

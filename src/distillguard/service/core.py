@@ -19,6 +19,7 @@ import polars as pl
 from distillguard.engine.tables import conform
 from distillguard.ingest import Workspace
 from distillguard.pipeline.detect import detect
+from distillguard.schema import rfc3339
 from distillguard.service.auth import Principal
 from distillguard.service.book import AuditEntry, CampaignBook, CampaignRecord
 from distillguard.service.metrics import ServiceMetrics
@@ -32,7 +33,7 @@ log = logging.getLogger("distillguard.service")
 
 
 def _rfc3339(ts: datetime | None) -> str | None:
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z") if ts is not None else None
+    return rfc3339(ts.astimezone(UTC)) if ts is not None else None
 
 
 class Service:
