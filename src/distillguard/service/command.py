@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from distillguard.errors import ConfigError
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from distillguard.service.app import create_app
     from distillguard.service.auth import API_KEYS_ENV
     from distillguard.service.policy import Policy, load_policy
-    from distillguard.service.settings import HASH_KEY_ENV, ServiceSettings
+    from distillguard.service.settings import ServiceSettings
 
     if args.detect_interval < 0 or args.window_days <= 0:
         raise ConfigError("--detect-interval must be >= 0 and --window-days > 0")
@@ -60,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
         window_days=args.window_days,
         memory_limit=args.memory_limit,
     )
-    key = os.environ.get(HASH_KEY_ENV)
-    settings.privacy = Privacy(hash_key=key.encode() if key else None, drop_text=args.drop_text)
+    settings.privacy = Privacy.from_key(None, drop_text=args.drop_text)
     if args.webhook:
         settings.webhooks = (*settings.webhooks, *args.webhook)
     if not settings.api_keys:

@@ -12,7 +12,6 @@ from distillguard.pipeline.detect import DetectConfig
 from distillguard.service.auth import API_KEYS_ENV, ApiKeys
 from distillguard.service.policy import Policy
 
-HASH_KEY_ENV = "DISTILLGUARD_HASH_KEY"
 WEBHOOKS_ENV = "DISTILLGUARD_WEBHOOKS"
 
 
@@ -44,11 +43,10 @@ class ServiceSettings:
     def from_env(cls, workspace: Path, **overrides: object) -> ServiceSettings:
         """Settings with keys, hash key and webhooks from the environment
         (``DISTILLGUARD_API_KEYS``, ``DISTILLGUARD_HASH_KEY``, ``DISTILLGUARD_WEBHOOKS``)."""
-        key = os.environ.get(HASH_KEY_ENV)
         hooks = tuple(u.strip() for u in os.environ.get(WEBHOOKS_ENV, "").split(",") if u.strip())
         base: dict[str, object] = {
             "api_keys": ApiKeys.parse(os.environ.get(API_KEYS_ENV)),
-            "privacy": Privacy(hash_key=key.encode() if key else None),
+            "privacy": Privacy.from_key(None),
             "webhooks": hooks,
         }
         base.update(overrides)
