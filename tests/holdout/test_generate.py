@@ -6,12 +6,14 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from benchmarks.holdout.generate import generate
+from benchmarks.holdout.populations import grid_slices
 
 from distillguard.schema import REQUEST_LABELS_SCHEMA, REQUEST_SCHEMA
 
@@ -126,3 +128,14 @@ def test_agentic_hard_negatives_run_real_tool_loops(out: Path) -> None:
     assert pc.count_distinct(harness["org_id"].drop_null()).as_py() >= 3
     assert set(pc.unique(harness["temperature"].drop_null()).to_pylist()) == {0.0}
     assert "helix-4.5" in pc.unique(harness["model"]).to_pylist()  # swept soon after release
+
+
+def test_sweep_accounts_tile_the_task_grid_without_overlap() -> None:
+    env = np.repeat(np.arange(7), [40, 3, 90, 12, 5, 60, 30])  # uneven environments
+    cells, size, slot = grid_slices(env, 25, np.random.default_rng(3))
+    assert sorted(cells.tolist()) == list(range(len(env) * 3))  # every cell exactly once
+    walked = [set(cells[s * size : (s + 1) * size].tolist()) for s in slot]
+    assert all(len(x) == size for x in walked)
+    assert len(set().union(*walked)) == size * 25  # no two accounts share a cell
+    # a slice stays within few environments (complementary slices of one space)
+    assert max(len(set((env[np.array(list(x)) // 3]).tolist())) for x in walked) <= 3
