@@ -44,7 +44,7 @@ from benchmarks.holdout.world import (
 
 from distillguard.schema import LABELS_SCHEMA, REQUEST_LABELS_SCHEMA, REQUEST_SCHEMA, TS
 
-GENERATOR_VERSION = "holdout-1"
+GENERATOR_VERSION = "holdout-2"  # 2: agentic campaign hc-sweep, oss_agent, harness_team
 
 
 @dataclass(frozen=True)

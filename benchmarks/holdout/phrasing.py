@@ -439,3 +439,318 @@ ML_CASUAL = [
     ("이 문제 어떻게 풀어요? ", ""),
     ("Aide-moi avec ça : ", ""),
 ]
+
+# ================================================================ agentic harvesting (issue 12)
+# System prompts shared by the sweep's accounts across unrelated organisations (a handful).
+SWEEP_WRAPPERS = [
+    "You are an autonomous operations agent. The functions you may use are described in the tools field; respect their argument names and types exactly.",
+    "You plan before you act. For every request, decide which functions are relevant, check the inputs, and report the outcome in a structured way.",
+    "Eres un agente que trabaja con herramientas externas. Razona antes de cada acción, usa los parámetros exactos de cada función y documenta los resultados.",
+    "你是一个能够使用外部工具的智能体。请严格按照函数定义填写参数，每一步都说明理由，结果要完整。",
+    "Role: tool-use specialist. Your output must be complete and self-contained; never ask the user a follow-up question.",
+]
+TOOLSET_NAMES = ["full", "lean", "extended"]
+
+# one-shot trajectory synthesis: (before the task, after the task), per language
+TRAJ: dict[str, list[tuple[str, str]]] = {
+    "en": [
+        (
+            "Below is a job for an assistant that can call the functions supplied with this request.\n\nJob:\n",
+            "\n\nDon't actually call anything. Instead, write out in one reply the entire run from start to finish: your plan, every function invocation with its exact arguments, what each invocation would return, how you would recover if one fails, and the answer you'd finally give the user.",
+        ),
+        (
+            "Scenario for a tool-using assistant (function schemas attached):\n",
+            "\n\nProduce the complete episode in a single response, with no real calls and no waiting for results. Include (1) a strategy, (2) each call with concrete argument values, (3) the observation you anticipate after each call, (4) what you do when a call errors or returns nothing useful, (5) the closing message to the user.",
+        ),
+        (
+            "",
+            "\n\nSimulate the whole interaction yourself. Alternate Thought, Action (function name plus JSON arguments) and Observation (your best guess of the output) until the goal is met, cover at least one failure and its fix, then give the final reply.",
+        ),
+        (
+            "We are collecting worked examples of how an assistant with API access handles a request. The request:\n",
+            "\n\nWrite the full transcript an ideal agent would produce, including the tool outputs it would receive. Invent realistic return values, handle at least one error path, and finish with the user-facing answer.",
+        ),
+        (
+            "User goal:\n",
+            "\n\nI need the end-to-end trace, not a single step: plan, calls with arguments, expected outputs, contingencies, result. Everything in this one message.",
+        ),
+        (
+            "Imagine you operate the attached tools for a user who wrote:\n",
+            "\n\nLay the trajectory out as numbered steps. For each step give the reasoning, the call and its parameters, and the output you predict. Then describe retries and fallbacks and state the final answer.",
+        ),
+        (
+            "Environment brief: the functions in this request are live. Incoming ask:\n",
+            "\n\nAssume the tools behave as documented and narrate the complete solution path, including every intermediate tool output, the places where a call could fail and what you would do then, and the final response.",
+        ),
+        (
+            "",
+            "\n\nReturn one JSON object with keys plan, steps (each with thought, tool, arguments, expected_observation), error_handling and final_answer, covering the whole task.",
+        ),
+    ],
+    "zh": [
+        (
+            "下面是一个可以调用本次请求中所附函数的助手需要完成的任务：\n",
+            "\n\n不要真正调用任何工具。请在一条回复里把整个过程一次性写完：总体计划、每一次函数调用及其具体参数、每次调用预计返回的结果、调用失败时如何处理，以及最后给用户的答复。",
+        ),
+        (
+            "任务：",
+            "\n\n请模拟完整的执行轨迹：按“思考—调用（函数名和JSON参数）—预期观察”的顺序逐步写出，至少包含一次出错及补救，最后给出最终答案。全部放在这一条消息里。",
+        ),
+        (
+            "用户需求如下（工具定义见请求）：\n",
+            "\n\n请一次性输出从头到尾的完整操作记录，包括计划、所有工具调用与参数、你预计看到的返回值、异常处理方案和最终回复。",
+        ),
+    ],
+    "es": [
+        (
+            "Tarea para un asistente que dispone de las funciones definidas en esta petición:\n",
+            "\n\nNo ejecutes nada de verdad. Escribe en una sola respuesta toda la secuencia: el plan, cada llamada con sus argumentos exactos, lo que devolvería cada una, cómo actuarías si alguna falla y la respuesta final para el usuario.",
+        ),
+        (
+            "",
+            "\n\nSimula la ejecución completa de principio a fin: razonamiento, llamada a herramienta con parámetros, observación esperada, y así sucesivamente; incluye al menos un error y cómo lo resuelves, y termina con la respuesta final.",
+        ),
+    ],
+    "pt": [
+        (
+            "Objetivo do usuário (as ferramentas estão definidas nesta requisição):\n",
+            "\n\nSem executar chamadas reais, escreva numa única resposta a trajetória inteira: plano, cada chamada com argumentos, a saída esperada de cada uma, o tratamento de erros e a resposta final.",
+        ),
+    ],
+    "ru": [
+        (
+            "Задача для ассистента с доступом к функциям из этого запроса:\n",
+            "\n\nНичего не вызывай на самом деле. Распиши в одном ответе весь ход работы целиком: план, каждый вызов функции с конкретными аргументами, ожидаемый результат каждого вызова, действия при ошибке и итоговый ответ пользователю.",
+        ),
+    ],
+    "ja": [
+        (
+            "このリクエストに定義されたツールを使えるアシスタント向けのタスクです。\n",
+            "\n\n実際には呼び出さず、最初から最後までの流れを一つの回答にすべて書いてください：計画、各ツール呼び出しと引数、それぞれの想定される結果、失敗した場合の対処、ユーザーへの最終回答。",
+        ),
+    ],
+    "ko": [
+        (
+            "이 요청에 정의된 함수를 쓸 수 있는 어시스턴트의 작업입니다.\n",
+            "\n\n실제로 호출하지 말고, 전체 실행 과정을 한 번의 답변에 모두 작성해 주세요: 계획, 인자를 포함한 각 함수 호출, 호출마다 예상되는 결과, 실패 시 대응, 그리고 사용자에게 줄 최종 답변.",
+        ),
+    ],
+    "de": [
+        (
+            "Auftrag für einen Assistenten, der die in dieser Anfrage definierten Funktionen nutzen kann:\n",
+            "\n\nRufe nichts wirklich auf. Schreib in einer einzigen Antwort den kompletten Ablauf: Plan, jeden Funktionsaufruf mit konkreten Argumenten, die erwartete Rückgabe, das Vorgehen bei Fehlern und die abschließende Antwort an den Nutzer.",
+        ),
+    ],
+    "fr": [
+        (
+            "Mission pour un assistant disposant des fonctions déclarées dans cette requête :\n",
+            "\n\nN'appelle rien réellement. Rédige en une seule réponse tout le déroulé : le plan, chaque appel avec ses arguments précis, le résultat attendu de chacun, la gestion des erreurs et la réponse finale à l'utilisateur.",
+        ),
+    ],
+    "vi": [
+        (
+            "Nhiệm vụ cho một trợ lý có thể dùng các hàm được định nghĩa trong yêu cầu này:\n",
+            "\n\nĐừng gọi thật. Hãy viết toàn bộ quá trình trong một câu trả lời: kế hoạch, từng lần gọi hàm kèm tham số, kết quả dự kiến của mỗi lần gọi, cách xử lý khi lỗi và câu trả lời cuối cùng cho người dùng.",
+        ),
+    ],
+}
+TRAJ_TAIL = [
+    "",
+    "",
+    "",
+    "\nBe exhaustive.",
+    "\nUse realistic identifiers in the arguments.",
+    "\nDo not stop after the first call.",
+    "\nKeep the reasoning for each step explicit.",
+    "\nMarkdown is fine.",
+]
+
+# long-horizon decomposition: the state block is pasted into a brand-new conversation
+STEP_HEAD: dict[str, list[str]] = {
+    "en": [
+        "Picking up a long job in a fresh chat, so here is where things stand.\n",
+        "Carry-over from earlier sessions (you have no memory of them):\n",
+        "Context dump, continue from here:\n",
+        "",
+    ],
+    "zh": [
+        "这是一个长期任务，新开了对话，下面是目前的进度：\n",
+        "接着上次的工作继续（你看不到之前的对话）：\n",
+    ],
+    "es": ["Retomo un trabajo largo en un chat nuevo; este es el estado actual:\n"],
+    "ru": ["Продолжаем большую задачу в новом чате. Текущее состояние:\n"],
+}
+STEP_MID: dict[str, list[str]] = {
+    "en": ["\nOverall objective:\n", "\n\nThe project:\n", "\nWhat we are ultimately solving:\n"],
+    "zh": ["\n总体目标：\n", "\n项目内容：\n"],
+    "es": ["\nObjetivo general:\n"],
+    "ru": ["\nОбщая цель:\n"],
+}
+STEP_TAIL: dict[str, list[str]] = {
+    "en": [
+        "\n\nDo only the next sub-task now and end with the updated state block I should paste next time.",
+        "\n\nExecute the current step in full detail (reasoning, actions, results), then output the new state.",
+        "\n\nContinue with the step marked current. Show your work, then write the refreshed progress record.",
+    ],
+    "zh": ["\n\n现在只完成下一步，写出详细过程，最后输出我下次需要粘贴的最新状态。"],
+    "es": [
+        "\n\nHaz solo el siguiente paso con todo detalle y termina con el bloque de estado actualizado."
+    ],
+    "ru": ["\n\nВыполни только следующий шаг подробно и в конце выдай обновлённый блок состояния."],
+}
+STEP_DONE = [
+    "reproduced the failure locally",
+    "mapped the modules involved",
+    "wrote a failing regression test",
+    "confirmed the customer's identity",
+    "listed candidate root causes",
+    "checked the policy constraints",
+    "patched the input validation",
+    "collected the account history",
+    "drafted the migration",
+    "compared both payment options",
+    "verified the booking details",
+    "identified the flaky dependency",
+    "split the work into milestones",
+    "benchmarked the slow path",
+]
+STEP_OPEN = [
+    "decide between refund and credit",
+    "implement the fix behind a flag",
+    "write the user-facing explanation",
+    "handle the offline edge case",
+    "update the affected records",
+    "run the full test matrix",
+    "escalate if the policy blocks it",
+    "clean up the temporary files",
+]
+
+# reconstructing reasoning for supplied answers: (before task, between task and answer, after)
+RECON: dict[str, list[tuple[str, str, str]]] = {
+    "en": [
+        (
+            "",
+            "\n\nThe correct sequence of actions here was:\n",
+            "\n\nWrite the reasoning an expert would go through to arrive at exactly these actions, one step at a time, as if thinking aloud before each one.",
+        ),
+        (
+            "Task:\n",
+            "\nAccepted solution:\n",
+            "\nExplain in depth the thought process that produces this solution. Don't change it; justify every part.",
+        ),
+        (
+            "Here is a request and the verified result. Supply the missing middle, the detailed chain of thought between them.\n\nRequest: ",
+            "\nVerified result: ",
+            "",
+        ),
+        (
+            "",
+            "\n\nGold trajectory:\n",
+            "\nFill in the hidden deliberation behind each step so it can serve as a teaching example.",
+        ),
+    ],
+    "zh": [
+        (
+            "",
+            "\n\n正确的操作顺序如下：\n",
+            "\n\n请补全专家在采取这些操作之前的完整思考过程，每一步都要写清楚为什么。",
+        ),
+        ("题目：\n", "\n标准解：\n", "\n请详细还原得到这个解的推理链条，不要修改答案。"),
+    ],
+    "es": [
+        (
+            "Petición:\n",
+            "\nSolución verificada:\n",
+            "\nReconstruye con detalle el razonamiento que lleva exactamente a esta solución, paso a paso.",
+        )
+    ],
+    "ru": [
+        (
+            "Задание:\n",
+            "\nПроверенное решение:\n",
+            "\nВосстанови подробно ход рассуждений, который приводит именно к этому решению.",
+        )
+    ],
+    "ja": [
+        (
+            "課題：\n",
+            "\n正しい解答：\n",
+            "\nこの解答に至る思考の過程を、一歩ずつ詳しく復元してください。",
+        )
+    ],
+    "de": [
+        (
+            "Aufgabe:\n",
+            "\nGeprüfte Lösung:\n",
+            "\nRekonstruiere ausführlich den Gedankengang, der genau zu dieser Lösung führt.",
+        )
+    ],
+}
+
+# ================================================================ agentic hard negatives
+# the one default system prompt an open-source agent ships to every installation
+OSS_AGENT_SYSTEM = (
+    "You are Marlin, an open-source software agent running on the user's own machine. You can "
+    "inspect and modify files in the workspace, execute shell commands and read documentation "
+    "through the tools provided. Work in small verified steps: look before you edit, prefer "
+    "minimal diffs, and run the project's own checks after each change. When a command fails, "
+    "read the error and adapt instead of repeating it. Ask the user only when a decision is "
+    "theirs to make. When you are done, reply with a short summary of what changed and how you "
+    "verified it."
+)
+OSS_AGENT_SYSTEM_NEXT = OSS_AGENT_SYSTEM + (
+    "\n\nThe workspace may contain uncommitted work by the user: never discard it, and never "
+    "push to a remote unless asked."
+)
+OSS_CUSTOM_TAIL = [
+    "\n\nProject note: we use poetry, not pip.",
+    "\n\nAlways answer in German.",
+    "\n\nThis repo targets Python 3.9.",
+    "\n\nPrefer pnpm over npm.",
+]
+OSS_FOLLOWUPS = [
+    "nice, now run the linter too",
+    "undo that, the old behaviour was intentional",
+    "please also handle the empty list case",
+    "check git status before you commit anything",
+    "go ahead",
+    "looks right, add a short changelog entry",
+    "wait, which python version are you assuming?",
+    "CI runs on node 20, keep that in mind",
+    "can you explain why the test was flaky?",
+    "stop, don't touch the migrations folder",
+    "perfect. push a branch and I'll open the PR myself",
+    "hmm it still fails on my machine, same error",
+]
+OBS_FILE_HEAD = [
+    "",
+    "",
+    "src/util.py\n",
+    "lib/helpers.py (read 1-60)\n",
+    "$ cat solution.py\n",
+    "[file contents]\n",
+]
+OBS_TEST_ERR = [
+    "AssertionError: expected 3, got 2",
+    "TypeError: 'NoneType' object is not subscriptable",
+    "ModuleNotFoundError: No module named 'yaml'",
+    "KeyError: 'user_id'",
+    "IndexError: list index out of range",
+    "ValueError: invalid literal for int() with base 10: ''",
+]
+
+# benchmark harness shared by many evaluation teams
+SWE_HARNESS_SYSTEM = (
+    "You are being evaluated on a software engineering benchmark. The repository for the task is "
+    "checked out at /testbed and you interact with it only through the bash and editor tools. "
+    "Resolve the issue described by the user with a change to the non-test source files, verify "
+    "it, and then call submit. You have a limited number of steps; do not ask for clarification."
+)
+SWE_HARNESS_TASK = (
+    "<issue>\n",
+    "\n</issue>\n\nThe repository is at /testbed. Make the minimal change that resolves the issue.",
+)
+TAU_HARNESS_HEAD = (
+    "You are a customer service agent. Follow the policy below exactly; use tools to look up or "
+    "change data, one call at a time, and only transfer to a human when the policy requires it.\n\n"
+)

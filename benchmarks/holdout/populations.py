@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from benchmarks.holdout import phrasing as P
 from benchmarks.holdout.world import (
     ASNS,
@@ -20,10 +22,13 @@ from benchmarks.holdout.world import (
     START_US,
     TZ,
     UA_BROWSER,
+    UA_OSS_AGENT,
     UA_SDK,
     UA_SDK_JS,
     UA_SDK_PY,
+    Content,
     World,
+    cat,
     choose,
 )
 
@@ -902,6 +907,368 @@ def trickle(w: World, rng: Rng) -> None:
     )
 
 
+# ====================================================================== agentic (issue 12)
+SMALL_CLOUD = {14061, 24940, 16276, 63949, 20473}  # VPS providers a hobbyist or student rents
+SWEEP_LANGS = ["en", "zh", "es", "pt", "ru", "ja", "ko", "de", "fr", "vi"]
+SWEEP_LANG_P = [0.52, 0.13, 0.07, 0.05, 0.06, 0.05, 0.04, 0.03, 0.03, 0.02]
+UNI_DOMAINS = [
+    "stud.uni-kaltern.de",
+    "mail.ostrava-tech.cz",
+    "alumnos.upv-sur.es",
+    "st.hanwoo.ac.kr",
+    "student.rivermont.edu",
+    "g.lakeshore.edu",
+    "mails.zhenhua.edu.cn",
+    "etu.univ-garonne.fr",
+    "iitp-students.ac.in",
+    "campus.usp-norte.br",
+    "std.moskvin.ru",
+    "s.kitaura-u.ac.jp",
+]
+
+
+def rank_in_group(group: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Position of each row among its group's rows in time order (0, 1, 2, ...)."""
+    n = len(group)
+    order = np.lexsort((ts, group))
+    g = group[order]
+    start = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+    size = np.diff(np.r_[start, n])
+    pos = np.arange(n) - np.repeat(start, size)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = pos
+    return rank
+
+
+def share_cards(w: World, rng: Rng, pays: list[int | None], share: float) -> list[int | None]:
+    """Some paying accounts pay with one card shared by two to four accounts."""
+    payers = [i for i, p in enumerate(pays) if p is not None]
+    picked = [i for i in payers if rng.random() < share]
+    rng.shuffle(picked)
+    out = list(pays)
+    i = 0
+    while i < len(picked) - 1:
+        size = int(rng.integers(2, 5))
+        card = w.new_pay()
+        for j in picked[i : i + size]:
+            out[j] = card
+        i += size
+    return out
+
+
+def grid_slices(task_env: np.ndarray, n: int, rng: Rng) -> tuple[np.ndarray, int, np.ndarray]:
+    """Cut the task grid into one slice per account so the accounts tile it without overlap.
+
+    A cell is ``task * 3 + tool-set variant``; cells are ordered by environment, then variant,
+    then at random, so a slice stays inside one or two environments. Account ``i`` walks
+    ``cells[slot[i] * slice_len : (slot[i] + 1) * slice_len]``.
+    """
+    cell = np.arange(len(task_env) * 3)
+    key = task_env[cell // 3] * 4 + cell % 3
+    cells = cell[np.lexsort((rng.random(len(cell)), key))]
+    slice_len = max(1, len(cells) // n)
+    return cells, slice_len, rng.permutation(n)
+
+
+def sweep(w: World, rng: Rng) -> None:
+    """Agentic capability harvesting by ordinary-looking accounts that each walk a grid slice.
+
+    One-shot trajectory synthesis (tools defined, no tool loop), long-horizon decomposition
+    (a new conversation per step with pasted state), a handful of shared wrappers across
+    unrelated orgs, and midway a switch of part of the traffic to reasoning reconstruction.
+    """
+    cid = "hc-sweep"
+    a = w.corp.agentic
+    n = w.n(250, 6)
+    origin = rng.choice(3, n, p=[0.35, 0.15, 0.5])  # student, small startup, individual
+    mail: list[str | None] = [
+        str(rng.choice(UNI_DOMAINS)) if o == 0 else domain(rng) if o == 1 else e
+        for o, e in zip(origin, emails(rng, n, 1.0), strict=True)
+    ]
+    pays = share_cards(
+        w,
+        rng,
+        [None if o == 0 and rng.random() < 0.5 else w.new_pay() for o in origin],
+        0.3,
+    )
+    age = np.where(origin == 0, rng.uniform(15, 200, n), rng.uniform(40, 650, n))
+    g = w.add_accounts(
+        "distiller",
+        n,
+        label="attack",
+        campaign=cid,
+        payment=pays,
+        email=mail,
+        created_us=days_us(-age),
+    )
+    res = w.asn_rows("r")
+    popw = np.array(
+        [4.0 if ASNS[r][1] in ("US", "IN", "GB", "DE", "BR", "CN") else 1.0 for r in res]
+    )
+    home = rng.choice(res, n, p=popw / popw.sum())
+    cloud_rows = np.array(
+        [i for i, (asn, _, k) in enumerate(ASNS) if k == "d" and asn in SMALL_CLOUD]
+    )
+    vps = w.new_ips(rng, rng.choice(cloud_rows, n))
+    on_vps = rng.random(n) < 0.35
+    h1, h2 = w.new_ips(rng, home, 0.2), w.new_ips(rng, home, 0.2)
+    mob = w.new_ips(rng, rng.choice(w.asn_rows("m"), n), 0.3)
+    ips = np.stack(
+        [np.where(on_vps, vps, h1), np.where(on_vps, vps, h2), np.where(on_vps, vps, h1), mob], 1
+    )
+    ipw = np.where(on_vps[:, None], [[4.0, 0.1, 0.1, 0.05]], rng.dirichlet([3, 2, 1, 0.4], n))
+    wrappers = w.system_ids(P.SWEEP_WRAPPERS)
+    h = w.habits(
+        rng,
+        g,
+        ips,
+        ipw,
+        ua=ua_pick(rng, n, 0.55, 0.25, 0.05),
+        model_p=(0.75, 0.2, 0.05),
+        temp=(np.nan, 0.3, 0.7, 1.0),
+        temp_p=(0.3, 0.2, 0.3, 0.2),
+        max_tok=(8192, 16384, 4096, -1),
+        max_tok_p=(0.4, 0.25, 0.15, 0.2),
+        system=wrappers[rng.integers(0, len(wrappers), n)],
+        no_conv=0.1,
+    )
+    h.sys_p = rng.uniform(0.55, 0.95, n)
+    tz = np.array([TZ[ASNS[int(r)][1]] for r in home], dtype=float)
+    lang = rng.choice(len(SWEEP_LANGS), n, p=SWEEP_LANG_P)
+
+    cells, slice_len, slot = grid_slices(a.task_env, n, rng)
+
+    vol = heavy(rng, n, 46, 0.35)
+    local = np.repeat(np.arange(n), vol)
+    m = len(local)
+    ts = diurnal(w, rng, tz[local], np.zeros(m), np.full(m, w.days))
+    switch = days_us(w.days * 0.45 + rng.uniform(0, 1)) + (rng.uniform(0, 1.5, n) * DAY).astype(
+        np.int64
+    )
+    switched = rng.random(n) < 0.45
+    after = switched[local] & (ts >= switch[local])
+    fam = np.where(
+        after,
+        choose(rng, m, [0.2, 0.12, 0.6, 0.05, 0.03]),
+        choose(rng, m, [0.5, 0.38, 0.0, 0.07, 0.05]),
+    )
+    # trajectory rows walk the account's slice in time order
+    r_traj = rank_in_group(np.where(fam == 0, local, -1), ts)
+    traj_cell = cells[(slot[local] * slice_len + r_traj % slice_len) % len(cells)]
+    # decomposition rows: consecutive steps of one project (a task from the slice's end)
+    r_step = rank_in_group(np.where(fam == 1, local, -1), ts)
+    steps = rng.integers(6, 15, n)[local]
+    proj, k = r_step // steps, r_step % steps
+    proj_cell = cells[(slot[local] * slice_len + slice_len - 1 - proj % slice_len) % len(cells)]
+    step_pl = ((proj_cell // 3) * 64 + k) * 64 + steps
+    recon_pl = rng.integers(0, 1 << 20, m) * 3 + choose(rng, m, [0.6, 0.25, 0.15])
+    filler = rng.integers(0, 1 << 20, m)
+    payload = np.select([fam == 0, fam == 1, fam == 2], [traj_cell, step_pl, recon_pl], filler)
+    kinds = ["sweep_traj", "sweep_step", "sweep_recon", "code", "chat"]
+    for li, code in enumerate(SWEEP_LANGS):  # one pass per language, rows columnar inside
+        sel = np.flatnonzero(lang[local] == li)
+        if len(sel) == 0:
+            continue
+        c = w.content(rng, kinds, fam[sel], payload=payload[sel], langs=[code])
+        w.emit(
+            rng,
+            h,
+            local[sel],
+            ts[sel],
+            c,
+            conv=w.new_convs(len(sel)),
+            turn=np.zeros(len(sel), np.int64),
+            refuse=0.01,
+            attack=True,
+            campaign=cid,
+        )
+
+
+def oss_agent(w: World, rng: Rng) -> None:
+    """Users of a popular open-source agent: thousands of small orgs, one default system prompt,
+    real tool loops (the tool results come back turn after turn)."""
+    n = w.n(420, 4)
+    orgs: list[int | None] = []
+    for i in range(n):
+        orgs.append(orgs[-1] if i and rng.random() < 0.15 else w.new_org())
+    dom = {o: domain(rng) for o in set(orgs)}
+    mail = [str(rng.choice(FREEMAIL)) if rng.random() < 0.55 else dom[o] for o in orgs]
+    pay_of = {o: (None if rng.random() < 0.05 else w.new_pay()) for o in set(orgs)}
+    g = w.add_accounts(
+        "oss_agent",
+        n,
+        org=orgs,
+        payment=[pay_of[o] for o in orgs],
+        email=mail,
+        created_us=days_us(-rng.uniform(5, 600, n)),
+    )
+    res = w.asn_rows("r")
+    popw = np.array(
+        [4.0 if ASNS[r][1] in ("US", "IN", "GB", "DE", "BR", "CN") else 1.0 for r in res]
+    )
+    home = rng.choice(res, n, p=popw / popw.sum())
+    cloud_rows = np.array(
+        [i for i, (asn, _, k) in enumerate(ASNS) if k == "d" and asn in SMALL_CLOUD]
+    )
+    net = rng.choice(3, n, p=[0.55, 0.25, 0.2])  # home, dev VPS, company egress
+    vps = w.new_ips(rng, rng.choice(cloud_rows, n))
+    corp = w.new_ips(rng, rng.choice(w.asn_rows("d"), n))
+    h1 = w.new_ips(rng, home, 0.2)
+    main_ip = np.select([net == 0, net == 1], [h1, vps], corp)
+    ips = np.stack(
+        [
+            main_ip,
+            main_ip,
+            w.new_ips(rng, home, 0.2),
+            w.new_ips(rng, rng.choice(w.asn_rows("m"), n)),
+        ],
+        1,
+    )
+    newer = rng.random(n) < 0.3
+    custom = ~newer & (rng.random(n) < 0.06)
+    sys_v1, sys_v2 = w.system_ids([P.OSS_AGENT_SYSTEM, P.OSS_AGENT_SYSTEM_NEXT])
+    tails = w.system_ids([P.OSS_AGENT_SYSTEM + t for t in P.OSS_CUSTOM_TAIL])
+    system = np.where(
+        newer, sys_v2, np.where(custom, tails[rng.integers(0, len(tails), n)], sys_v1)
+    )
+    ua = np.where(newer, UA_OSS_AGENT[1], UA_OSS_AGENT[0])
+    h = w.habits(
+        rng,
+        g,
+        ips,
+        rng.dirichlet([4, 2, 1, 0.3], n),
+        ua=ua,
+        ua2=ua,
+        model_p=(0.7, 0.2, 0.1),
+        temp=(np.nan, 0.0, 0.2),
+        temp_p=(0.5, 0.4, 0.1),
+        max_tok=(8192, 4096, 16384),
+        max_tok_p=(0.6, 0.2, 0.2),
+        system=system,
+        sys_p=1.0,
+        no_conv=0.1,
+    )
+    tz = np.array([TZ[ASNS[int(r)][1]] for r in home], dtype=float)
+    vol = heavy(rng, n, 70, 1.0)
+
+    def start(loc: np.ndarray) -> np.ndarray:
+        return diurnal(w, rng, tz[loc], np.zeros(len(loc)), np.full(len(loc), w.days), 0.5)
+
+    local, ts, conv, turn = sessions(w, rng, vol, 14, 9, start, turns_sigma=0.7, gap_sigma=0.8)
+    which = np.where(turn == 0, 0, np.where(rng.random(len(turn)) < 0.82, 1, 2))
+    c = w.content(rng, ["oss_task", "oss_obs", "oss_user"], which)
+    c.tools[:] = np.where(newer[local], 11, 9)
+    w.emit(rng, h, local, ts, c, conv=conv, turn=turn, hist_per_turn=700)
+
+
+def harness_teams(w: World, rng: Rng) -> None:
+    """Evaluation teams running shared τ²-bench / SWE-style harnesses: one harness system prompt,
+    the full task list in real multi-turn tool loops at temperature 0, incl. the new model."""
+    a = w.corp.agentic
+    tau_sys = w.system_ids([P.TAU_HARNESS_HEAD + pol for pol in a.tau_policy])
+    swe_sys = w.system_ids([P.SWE_HARNESS_SYSTEM])
+    plans = ["tau", "swe", "tau", "both", "tau", "swe"]
+    for t_i in range(w.n(6, 3)):
+        plan = plans[t_i % len(plans)]
+        size = int(rng.integers(2, 5))
+        org, pay, dom_ = w.new_org(), w.new_pay(), domain(rng)
+        g = w.add_accounts(
+            "harness_team",
+            size,
+            org=[org] * size,
+            payment=[pay] * size,
+            email=[dom_] * size,
+            created_us=days_us(np.full(size, -rng.uniform(40, 500))),
+        )
+        h = w.habits(
+            rng,
+            g,
+            np.tile(org_range(w, rng, "d", 3), (size, 1)),
+            ua=np.full(size, int(rng.choice([3, 4, 0]))),
+            nkeys=np.full(size, 1),
+            no_conv=0.0,
+        )
+        tz = float(rng.choice([-8.0, -5.0, 0.0, 1.0, 8.0]))
+        n_sw = max(1, w.days // 6)
+        starts = diurnal(w, rng, np.full(n_sw, tz), np.zeros(n_sw), np.full(n_sw, w.days), 0.1)
+        starts = np.append(starts, w.release_us + int(rng.uniform(1, 6) * HOUR))
+        models = np.append(rng.choice([0, 1, 2], n_sw, p=[0.6, 0.2, 0.2]), 3)
+        models = np.where(starts > w.release_us, 3, models)
+        for harness in ["tau", "swe"] if plan == "both" else [plan]:
+            loc_l, ts_l, turn_l, task_l, conv_l, mdl_l = [], [], [], [], [], []
+            # the full task list; a small-scale world (tests) replays a prefix of it
+            full = len(a.tau_off) - 1 if harness == "tau" else len(a.swe_ic)
+            n_tasks = max(8, min(full, round(full * w.scale * 2)))
+            if harness == "tau":
+                t_len = np.diff(a.tau_off)[:n_tasks]
+            else:
+                t_len = np.clip(rng.lognormal(np.log(9), 0.5, n_tasks), 4, 40).astype(np.int64)
+            for s0, mdl in zip(starts, models, strict=True):  # loop over sweeps
+                lanes = size * 3  # each worker account runs three tasks at a time
+                lane = np.arange(n_tasks) % lanes
+                rows = int(t_len.sum())
+                task = np.repeat(np.arange(n_tasks), t_len)
+                first = np.cumsum(t_len) - t_len
+                turn = np.arange(rows) - np.repeat(first, t_len)
+                gap = rng.lognormal(np.log(6), 0.5, rows) * SEC
+                # tasks of one lane run back to back: order rows by (lane, task, turn)
+                order = np.lexsort((turn, task, lane[task]))
+                lane_of = lane[task][order]
+                cs = np.cumsum(gap[order])
+                lane_start = np.r_[0, np.flatnonzero(lane_of[1:] != lane_of[:-1]) + 1]
+                base = np.repeat(
+                    cs[lane_start] - gap[order][lane_start], np.diff(np.r_[lane_start, rows])
+                )
+                t_rel = np.empty(rows, dtype=np.int64)
+                t_rel[order] = (cs - base).astype(np.int64)
+                loc_l.append(lane[task] % size)
+                ts_l.append(int(s0) + t_rel + int(rng.uniform(0, 20) * SEC))
+                turn_l.append(turn)
+                task_l.append(task)
+                conv_l.append(w.new_convs(n_tasks)[task])
+                mdl_l.append(np.full(rows, mdl))
+            local, ts = np.concatenate(loc_l), np.concatenate(ts_l)
+            turn, task = np.concatenate(turn_l), np.concatenate(task_l)
+            m = len(local)
+            if harness == "tau":
+                prompt = a.tau_turns.take(pa.array(a.tau_off[task] + turn))
+                dom = a.tau_dom[task]
+                tools = np.asarray(a.tau_tools)[dom]
+                c = Content(prompt, tools, heavy(rng, m, 120, 0.7), pa.nulls(m, pa.string()))
+                sysid, max_tok = tau_sys[dom], 4096
+            else:
+                c = w.content(rng, ["oss_obs"], np.zeros(m, np.int64))
+                first_msg = cat(
+                    P.SWE_HARNESS_TASK[0], a.swe_ic.take(pa.array(task)), P.SWE_HARNESS_TASK[1]
+                )
+                c.prompt = pc.if_else(pa.array(turn == 0), first_msg, c.prompt)
+                c.tools[:] = 4
+                sysid, max_tok = np.full(m, swe_sys[0]), 8192
+            for sv in np.unique(sysid):  # system prompt follows the task's domain
+                sel = np.flatnonzero(sysid == sv)
+                hs = dataclasses.replace(h, system=np.full(size, sv), sys_p=np.ones(size))
+                cs_ = Content(
+                    c.prompt.take(pa.array(sel)),
+                    c.tools[sel],
+                    c.out[sel],
+                    c.response.take(pa.array(sel)),
+                )
+                w.emit(
+                    rng,
+                    hs,
+                    local[sel],
+                    ts[sel],
+                    cs_,
+                    conv=np.concatenate(conv_l)[sel],
+                    turn=turn[sel],
+                    hist_per_turn=900,
+                    model=np.concatenate(mdl_l)[sel],
+                    temp=np.zeros(len(sel)),
+                    temp_noise=0.0,  # a harness pins temperature 0
+                    max_tok=np.full(len(sel), max_tok),
+                )
+
+
 Population = Callable[[World, Rng], None]
 POPULATIONS: dict[str, Population] = {
     "developer": developers,
@@ -918,4 +1285,7 @@ POPULATIONS: dict[str, Population] = {
     "hc-hydra": hydra,
     "hc-polyglot": polyglot,
     "hc-trickle": trickle,
+    "oss_agent": oss_agent,
+    "harness_team": harness_teams,
+    "hc-sweep": sweep,
 }

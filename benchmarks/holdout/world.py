@@ -179,7 +179,10 @@ CLIENTS: list[tuple[str, str]] = [
     ("relaybridge-gateway/3.2", "go"),
     ("tessera-proxy/1.8", "py-openssl3"),
     ("PostmanRuntime/7.42.0", "node20"),
+    ("marlin/0.21.3 (+https://marlin-agent.org)", "node22"),
+    ("marlin/0.22.0 (+https://marlin-agent.org)", "node22"),
 ]
+UA_OSS_AGENT = [24, 25]
 UA_SDK_PY = [0, 1, 2, 3, 4, 5, 15, 16]
 UA_SDK_JS = [6, 7, 8, 9, 17]
 UA_SDK = UA_SDK_PY + UA_SDK_JS + [10, 11, 12, 13, 14]
@@ -492,6 +495,7 @@ class World:
         model: np.ndarray | None = None,
         temp: np.ndarray | None = None,
         max_tok: np.ndarray | None = None,
+        temp_noise: float = 0.05,
     ) -> None:
         """Fill a part from per-row account positions ``local`` (index into ``h``) and times."""
         keep = (ts >= START_US) & (ts < self.end_us)
@@ -523,7 +527,7 @@ class World:
         else:
             model = k(model)
         t = k(temp) if temp is not None else h.temp[local]
-        t = np.where(rng.random(n) < 0.05, np.round(rng.random(n), 1), t)
+        t = np.where(rng.random(n) < temp_noise, np.round(rng.random(n), 1), t)  # client overrides
         mt = k(max_tok) if max_tok is not None else h.max_tok[local]
         sys_idx = np.where(rng.random(n) < h.sys_p[local], h.system[local], -1)
         u = rng.random(n)
@@ -779,6 +783,197 @@ def b_agentic(
     )
 
 
+# ---------------------------------------------------------------- agentic builders (issue 12)
+def _pick(rng: np.random.Generator, pool: Sequence[str], n: int) -> pa.Array:
+    return pa.array(list(pool)).take(pa.array(rng.integers(0, len(pool), n)))
+
+
+def toolset_size(base: np.ndarray, variant: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Tool count sent with a grid cell: the environment's full set, a lean half, or extended."""
+    lean = np.maximum(2, base // 2)
+    ext = base + rng.integers(3, 7, len(base))
+    out: np.ndarray = np.where(variant == 1, lean, np.where(variant == 2, ext, base))
+    return out
+
+
+def b_sweep_traj(
+    w: World, rng: np.random.Generator, n: int, fx: np.ndarray | None, langs: Sequence[str]
+) -> Content:
+    """One-shot trajectory synthesis; payload = task * 3 + tool-set variant."""
+    a = w.corp.agentic
+    fx = fx if fx is not None else rng.integers(0, len(a.task) * 3, n)
+    task, variant = (fx // 3) % len(a.task), fx % 3
+    frames = [f for lang in langs for f in P.TRAJ[lang]]
+    f = pick_frames(rng, frames, n)
+    env = pa.array(a.env_names).take(pa.array(a.task_env[task]))
+    head = cat(
+        "Toolset: ", pa.array(P.TOOLSET_NAMES).take(pa.array(variant)), " | Env: ", env, "\n"
+    )
+    head = pc.if_else(pa.array(rng.random(n) < 0.45), head, pa.scalar(""))
+    prompt = cat(head, f[0], a.task.take(pa.array(task)), f[1], _pick(rng, P.TRAJ_TAIL, n))
+    tools = toolset_size(a.task_tools[task], variant, rng)
+    return Content(prompt, tools, _lognorm(rng, n, 1900, 0.4), _null(n))
+
+
+def b_sweep_step(
+    w: World, rng: np.random.Generator, n: int, fx: np.ndarray | None, langs: Sequence[str]
+) -> Content:
+    """Long-horizon decomposition step in a new conversation; payload = (task*64 + k)*64 + total."""
+    a = w.corp.agentic
+    fx = fx if fx is not None else rng.integers(0, len(a.task) * 4096, n)
+    task, k, total = (fx // 4096) % len(a.task), (fx // 64) % 64, np.maximum(fx % 64, 1)
+    lang = langs[0] if langs[0] in P.STEP_HEAD else "en"
+    done1, done2 = _pick(rng, P.STEP_DONE, n), _pick(rng, P.STEP_DONE, n)
+    todo = _pick(rng, P.STEP_OPEN, n)
+    ks, ts_ = to_str(k + 1), to_str(total)
+    fmt = rng.integers(0, 3, n)
+    as_json = cat(
+        '{"step": ',
+        ks,
+        ', "of": ',
+        ts_,
+        ', "done": ["',
+        done1,
+        '", "',
+        done2,
+        '"], "next": "',
+        todo,
+        '"}',
+    )
+    as_md = cat(
+        "## Progress (", ks, "/", ts_, ")\n- [x] ", done1, "\n- [x] ", done2, "\n- [ ] ", todo
+    )
+    as_txt = cat(
+        "STATE: finished ", to_str(k), " of ", ts_, " sub-tasks; last: ", done2, "; current: ", todo
+    )
+    state = pc.if_else(pa.array(fmt == 0), as_json, pc.if_else(pa.array(fmt == 1), as_md, as_txt))
+    prompt = cat(
+        _pick(rng, P.STEP_HEAD[lang], n),
+        state,
+        _pick(rng, P.STEP_MID[lang], n),
+        a.task.take(pa.array(task)),
+        _pick(rng, P.STEP_TAIL[lang], n),
+    )
+    tools = np.where(rng.random(n) < 0.4, a.task_tools[task], 0)
+    return Content(prompt, tools, _lognorm(rng, n, 1300, 0.45), _null(n))
+
+
+def b_sweep_recon(
+    w: World, rng: np.random.Generator, n: int, fx: np.ndarray | None, langs: Sequence[str]
+) -> Content:
+    """Reasoning reconstructed for a supplied answer: agent actions, maths or code."""
+    a = w.corp.agentic
+    has = np.flatnonzero(pc.is_valid(a.task_answer).to_numpy(zero_copy_only=False))
+    fx = fx if fx is not None else rng.integers(0, 1 << 30, n)
+    src, i = fx % 3, fx // 3
+    ai = pa.array(has[i % len(has)])
+    mi = pa.array(i % len(w.corp.math_q))
+    ci = pa.array(i % len(w.corp.code))
+    is_a, is_m = pa.array(src == 0), pa.array(src == 1)
+    task = pc.if_else(
+        is_a, a.task.take(ai), pc.if_else(is_m, w.corp.math_q.take(mi), w.corp.code.take(ci))
+    )
+    ans = pc.if_else(
+        is_a,
+        a.task_answer.take(ai),
+        pc.if_else(is_m, w.corp.math_a.take(mi), w.corp.code_sol.take(ci)),
+    )
+    frames = [f for lang in langs for f in P.RECON.get(lang, P.RECON["en"])]
+    f = pick_frames(rng, frames, n)
+    tools = np.where(src == 0, a.task_tools[has[i % len(has)]], 0)
+    return Content(cat(f[0], task, f[1], ans, f[2]), tools, _lognorm(rng, n, 1200, 0.4), _null(n))
+
+
+def b_oss_task(
+    w: World, rng: np.random.Generator, n: int, fx: np.ndarray | None, _: Sequence[str]
+) -> Content:
+    """The first message of an open-source agent session: a ticket, a stub, or a chore."""
+    a = w.corp.agentic
+    src = rng.choice(3, n, p=[0.45, 0.3, 0.25])
+    t1 = w.corp.swe.take(pa.array(rng.integers(0, len(w.corp.swe), n)))
+    t2 = cat(
+        _pick(
+            rng,
+            [
+                "implement this in utils.py\n",
+                "make the tests pass for:\n",
+                "",
+                "finish this function please\n",
+            ],
+            n,
+        ),
+        w.corp.code.take(pa.array(rng.integers(0, len(w.corp.code), n))),
+    )
+    t3 = a.user_turns.take(pa.array(rng.integers(0, len(a.user_turns), n)))
+    prompt = pc.if_else(pa.array(src == 0), t1, pc.if_else(pa.array(src == 1), t2, t3))
+    return Content(prompt, np.zeros(n, np.int64), _lognorm(rng, n, 260, 0.7), _null(n))
+
+
+def b_oss_obs(
+    w: World, rng: np.random.Generator, n: int, fx: np.ndarray | None, _: Sequence[str]
+) -> Content:
+    """A tool result sent back to the model: file contents, test runs, diffs, records."""
+    a = w.corp.agentic
+    kind = rng.choice(4, n, p=[0.4, 0.3, 0.15, 0.15])
+    src = cat(
+        _pick(rng, P.OBS_FILE_HEAD, n), a.files.take(pa.array(rng.integers(0, len(a.files), n)))
+    )
+    rec = a.obs.take(pa.array(rng.integers(0, len(a.obs), n)))
+    rec = pc.if_else(pa.array(rng.random(n) < 0.5), src, rec)
+    passed, failed = rng.integers(0, 240, n), rng.integers(0, 4, n)
+    secs = to_str(np.round(rng.gamma(2, 1.5, n), 2))
+    tests = cat(
+        pc.if_else(
+            pa.array(failed > 0),
+            cat(
+                "FAILED tests/test_core.py::test_case_",
+                to_str(rng.integers(1, 40, n)),
+                " - ",
+                _pick(rng, P.OBS_TEST_ERR, n),
+                "\n",
+            ),
+            pa.scalar(""),
+        ),
+        "==== ",
+        to_str(passed),
+        " passed, ",
+        to_str(failed),
+        " failed in ",
+        secs,
+        "s ====",
+    )
+    diff = cat(
+        " ",
+        to_str(rng.integers(1, 9, n)),
+        " files changed, ",
+        to_str(rng.integers(1, 300, n)),
+        " insertions(+), ",
+        to_str(rng.integers(0, 90, n)),
+        " deletions(-)",
+    )
+    code = pc.if_else(
+        pa.array(rng.random(n) < 0.5),
+        pa.scalar("exit code: 0"),
+        cat("exit code: 1\n", _pick(rng, P.OBS_TEST_ERR, n)),
+    )
+    prompt = pc.if_else(
+        pa.array(kind == 0),
+        rec,
+        pc.if_else(pa.array(kind == 1), tests, pc.if_else(pa.array(kind == 2), diff, code)),
+    )
+    return Content(prompt, np.zeros(n, np.int64), _lognorm(rng, n, 140, 0.8), _null(n))
+
+
+def b_oss_user(
+    w: World, rng: np.random.Generator, n: int, fx: np.ndarray | None, _: Sequence[str]
+) -> Content:
+    a = w.corp.agentic
+    mine = _pick(rng, P.OSS_FOLLOWUPS, n)
+    bfcl = a.user_turns.take(pa.array(rng.integers(0, len(a.user_turns), n)))
+    prompt = pc.if_else(pa.array(rng.random(n) < 0.6), mine, bfcl)
+    return Content(prompt, np.zeros(n, np.int64), _lognorm(rng, n, 200, 0.7), _null(n))
+
+
 BUILDERS: dict[str, Builder] = {
     "chat": b_chat,
     "code": b_code,
@@ -803,4 +998,10 @@ BUILDERS: dict[str, Builder] = {
     "atk_tool": b_agentic,
     "atk_swe": _framed(P.SWE_ATTACK, "swe", 1400, 0.4),
     "atk_horizon": _framed(P.HORIZON, "support", 1500, 0.4),
+    "sweep_traj": b_sweep_traj,
+    "sweep_step": b_sweep_step,
+    "sweep_recon": b_sweep_recon,
+    "oss_task": b_oss_task,
+    "oss_obs": b_oss_obs,
+    "oss_user": b_oss_user,
 }
