@@ -498,7 +498,17 @@ class StreamGenerator:
         self.n_env, self.n_tools = len(ENVIRONMENTS), len(TOOLSETS)
         if t.coverage == "grid":
             self.env_lines, self.tool_lines, self.tool_sizes = grid_parts(obfuscated)
-            cells = ct.p_len * self.n_env * self.n_tools
+            # A task text listed under two capabilities (tau2 is agentic and long-horizon) gets
+            # grid cells under the first only, so no cell can come up twice.
+            seen: set[str] = set()
+            keep: list[np.ndarray] = []
+            for i, cap in enumerate(ct.caps):
+                texts = pools[cap].text.to_pylist()
+                fresh = [k for k, x in enumerate(texts) if not (x in seen or seen.add(x))]
+                keep.append(ct.p_off[i] + np.array(fresh or [0], np.int64))
+            self.g_payload = np.concatenate(keep)
+            self.g_poff = np.concatenate([[0], np.cumsum([len(k) for k in keep])[:-1]])
+            cells = np.array([len(k) for k in keep], np.int64) * self.n_env * self.n_tools
             self.g_off = np.concatenate([[0], np.cumsum(cells)[:-1]])
             self.g_len = cells
             self.g_perm = np.concatenate([grng.permutation(int(g)) for g in cells])
@@ -638,6 +648,12 @@ class StreamGenerator:
             start = d0 * DAY + ((tm.start_hour - acc.tz[sacc]) % 24) * 3600 + jitter
         else:
             start = self._session_starts(rng, sacc, n_s)
+        rng2 = rng_for(self.seed, c.name, s.key, "chunk2", k)
+        if c.population.active_from_day is not None:
+            # Woken together: every account's first session opens within hours of its start.
+            opening = rank[s_first] == 0
+            wake = acc.lo[sacc] + rng2.exponential(2 * 3600.0, n_s)
+            start = np.where(opening, np.minimum(wake, acc.hi[sacc] - 60), start)
         if tm.regular:
             gap = tm.gap_s * (1 + 0.03 * rng.standard_normal(n))
         else:
@@ -665,7 +681,7 @@ class StreamGenerator:
             # grid; an account's rows are consecutive, so accounts get disjoint slices.
             cell = self.g_perm[self.g_off[cap] + (s.row_offset + rows) % self.g_len[cap]]
             per_payload = self.n_env * self.n_tools
-            j = ct.p_off[cap] + cell // per_payload
+            j = self.g_payload[self.g_poff[cap] + cell // per_payload]
             env_i = (cell // self.n_tools) % self.n_env
             tool_i = cell % self.n_tools
         elif t.coverage == "sweep":
@@ -687,7 +703,6 @@ class StreamGenerator:
             tk = stable_key(self.seed, c.name, "templates") + tk % t.shared_templates
         pi = ct.w_off[cap] + tk % ct.w_len[cap]
         si = ct.s_off[cap] + rng.integers(0, 1 << 30, n) % ct.s_len[cap]
-        rng2 = rng_for(self.seed, c.name, s.key, "chunk2", k)
         parts = [ct.prefix.take(pa.array(pi))]
         pos0 = pos == 0 if multi else np.ones(n, bool)
         if self.state_cap.any():
@@ -754,12 +769,6 @@ class StreamGenerator:
         plen = pc.utf8_length(prompt).to_numpy(zero_copy_only=False)
         slen = pc.utf8_length(system).fill_null(0).to_numpy(zero_copy_only=False)
         hist = (0 if turn is None else turn) * rng.integers(150, 900, n)
-        if t.tool_loop and multi:
-            # The whole history is re-sent each turn: input grows with every call and result.
-            inc = rng2.integers(300, 1500, n)
-            inc[flag] = 0
-            cs = np.cumsum(inc)
-            hist = cs - cs[s_first][sid]
         input_tokens = np.ceil((plen + slen) / 3.6).astype(np.int64) + hist + tools * 110
         out = rng.lognormal(np.log(max(t.output_mean, 1.0)), 0.6, n)
         output_tokens = np.minimum(out, max_tokens).astype(np.int64)
@@ -768,6 +777,12 @@ class StreamGenerator:
             r < t.error_rate, 1, np.where(r < t.error_rate + t.refusal_rate, 2, 0)
         )
         output_tokens = np.where(status_idx == 1, 0, output_tokens)
+        if t.tool_loop and multi:
+            # The whole history is re-sent each turn: every earlier message and reply counts.
+            turn_cost = np.ceil(plen / 3.6).astype(np.int64) + output_tokens
+            cs = np.cumsum(turn_cost) - turn_cost
+            history = cs - cs[s_first][sid]
+            input_tokens = np.ceil((plen + slen) / 3.6).astype(np.int64) + tools * 110 + history
         status = pa.array(["ok", "error", "refused"], pa.string()).take(pa.array(status_idx))
 
         pool_i = acc.ip_off[a] + np.floor(rng.random(n) * acc.ip_len[a]).astype(np.int64)

@@ -409,7 +409,7 @@ def harness_runner(accounts: int, exchanges: int) -> Cohort:
         ),
         Traffic(
             capabilities=(("agentic", 0.5), ("swe", 0.5)),
-            wrappers=(("*", "harness"),),
+            wrappers=(("swe", "harness_swe"), ("agentic", "harness_tau")),
             system="harness",
             coverage="sweep",
             tools=(4, 12),

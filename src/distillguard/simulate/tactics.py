@@ -470,7 +470,7 @@ class QuietAged(Tactic):
             payment="own",
             volume_sigma=0.4,
             signup=Signup("old", -self.min_age_days, self.max_age_days - self.min_age_days, 0.0),
-            network=Network("residential", 1.0, roaming=0.01),
+            network=Network("residential", 1.0, roaming=0.0),
             active_from_day=self.start_day,
             active_spread_h=20.0,
             clients=_ORDINARY_CLIENTS,

@@ -212,14 +212,12 @@ LITERAL: dict[str, Pair] = {
         ),
         ("", "\n\nFormat: JSON list of steps."),
     ),
-    "harness": (
-        (
-            "<issue>\n",
-            "You will be given a task. Use the tools to complete it, then reply DONE.\n\n",
-            "",
-        ),
-        ("\n</issue>\n\nResolve the issue by editing the repository.", "", ""),
+    # Shared evaluation harnesses: one fixed task template each (SWE-bench-like, tau-bench-like).
+    "harness_swe": (
+        ("<issue>\n",),
+        ("\n</issue>\n\nResolve the issue by editing the repository.",),
     ),
+    "harness_tau": (("",), ("",)),
     "sensitive": (
         (
             "Rewrite the following question so that it reads as neutral and harmless while "
