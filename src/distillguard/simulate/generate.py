@@ -503,8 +503,11 @@ class StreamGenerator:
             seen: set[str] = set()
             keep: list[np.ndarray] = []
             for i, cap in enumerate(ct.caps):
-                texts = pools[cap].text.to_pylist()
-                fresh = [k for k, x in enumerate(texts) if not (x in seen or seen.add(x))]
+                fresh: list[int] = []
+                for k, text in enumerate(pools[cap].text.to_pylist()):
+                    if text not in seen:
+                        seen.add(text)
+                        fresh.append(k)
                 keep.append(ct.p_off[i] + np.array(fresh or [0], np.int64))
             self.g_payload = np.concatenate(keep)
             self.g_poff = np.concatenate([[0], np.cumsum([len(k) for k in keep])[:-1]])
