@@ -473,7 +473,8 @@ class QuietAged(Tactic):
             network=Network("residential", 1.0, roaming=0.0),
             active_from_day=self.start_day,
             active_spread_h=20.0,
-            clients=_ORDINARY_CLIENTS,
+            # Their loops run in the tools real developers use, the open-source agent included.
+            clients=(*_ORDINARY_CLIENTS, ("oss-agent", 0.25), ("coding-agent", 0.15)),
         )
         c = _traffic(
             c,
