@@ -242,6 +242,15 @@ def test_open_source_agent_users_share_one_default_prompt_across_many_orgs(run: 
     assert {r["label"] for r in _rows(run, where, "DISTINCT l.label")} == {"benign"}
 
 
+def test_trajectory_dataset_customer_asks_for_whole_runs_like_the_harvest(run: Path) -> None:
+    rows = _rows(run, "l.persona = 'trajectory_dataset'")
+    assert rows and {r["turn_index"] for r in rows} == {0}
+    assert min(int(r["tool_count"]) for r in rows) > 0  # type: ignore[call-overload]
+    assert all("Environment: " in str(r["prompt"]) for r in rows)  # the task grid, too
+    orgs = {r["org_id"] for r in rows}
+    assert len(orgs) <= 2 < len({r["account_id"] for r in rows})  # but one company's accounts
+
+
 def test_harness_teams_repeat_the_same_tasks_at_temperature_zero() -> None:
     t = _generate(harness_runner(16, 6000))
     con = duckdb.connect()

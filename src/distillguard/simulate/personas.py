@@ -426,8 +426,9 @@ def harness_runner(accounts: int, exchanges: int) -> Cohort:
 
 def trajectory_dataset(accounts: int, exchanges: int) -> Cohort:
     """A customer building a (permitted) agent-trajectory dataset for its own model: tools
-    described, whole trajectories asked for in one response, never a tool loop - the same
-    request shape as one-shot trajectory harvesting, from a few accounts of one company on its
+    described, whole trajectories asked for in one response, never a tool loop, its accounts
+    sweeping disjoint cells of a task x environment x tool-set grid - the same request shape
+    and coverage as one-shot trajectory harvesting, from a few accounts of one company on its
     own servers, templated and steady."""
     return Cohort(
         "trajectory_dataset",
@@ -447,7 +448,7 @@ def trajectory_dataset(accounts: int, exchanges: int) -> Cohort:
             capabilities=(("agentic", 0.6), ("swe", 0.4)),
             wrappers=(("*", "dataset_trajectory"),),
             templates_per_account=2,
-            coverage="systematic",
+            coverage="grid",
             conversation="single",
             system="dataset",
             tools=(3, 14),
