@@ -3,8 +3,10 @@
 A cohort has one or two *streams* of rows over the same accounts: its main traffic and, for a
 traffic-mixing campaign, ordinary customers' traffic carried by the same accounts (labelled benign
 per request). Every column is built with NumPy and ``pyarrow.compute`` over whole chunks; prompts
-are ``prefix + payload + suffix`` joined with :func:`pyarrow.compute.binary_join_element_wise`.
-Python loops only run over accounts, orgs, time zones or distinct capabilities.
+are ``prefix + payload + suffix`` joined with :func:`pyarrow.compute.binary_join_element_wise`
+(agentic tactics add a pasted state and the task grid's environment and tool lines the same way).
+Python loops only run over accounts, orgs, time zones, distinct capabilities or, once per stream,
+the entries of a payload pool.
 """
 
 from __future__ import annotations
