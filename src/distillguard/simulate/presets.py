@@ -247,7 +247,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "demo": Preset(
         "demo",
-        "small: the benchmark mix at ~1/7 of its size over 7 days (~75 K exchanges)",
+        "small: the benchmark mix at ~1/7 of its size over 7 days (~88 K exchanges)",
         datetime(2026, 3, 2, tzinfo=UTC),
         7,
         3.7,
