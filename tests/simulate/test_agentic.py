@@ -312,3 +312,16 @@ def test_new_tactics_are_plain_data() -> None:
         Campaign.from_dict(
             {"campaign_id": "y", "accounts": 1, "exchanges": 1, "tactics": [bad]}
         ).cohort()
+
+
+@pytest.mark.parametrize("name", sorted(TACTICS))
+def test_every_tactic_documents_its_observation_and_applies_alone(name: str) -> None:
+    cls = TACTICS[name]
+    assert cls.__doc__ and len(cls.__doc__.split()) >= 12, name
+    camp = Campaign("t", 12, 200, (cls(),))
+    c = camp.cohort()
+    assert c.campaign_id == "t" and c.label == "attack"
+    assert c.tactics == (cls().describe(),)
+    # Alone on the base campaign, the tactic still yields rows the generator can produce.
+    t = _generate(c, days=3.0)
+    assert t.num_rows == 200 and len(t.column("account_id").unique()) == 12
