@@ -13,7 +13,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCH_ROWS_AT_SCALE_1 = 525_000  # the benchmark preset's size at --scale 1
+
+def _bench_rows() -> int:
+    """The benchmark preset's size at ``--scale 1``, from the preset itself."""
+    from distillguard.simulate.presets import PRESETS
+
+    return sum(max(c.exchanges, c.accounts) for c in PRESETS["benchmark"].cohorts(1.0))
+
+
+BENCH_ROWS_AT_SCALE_1 = _bench_rows()
 
 CHILD = """
 import json, resource, sys, time
