@@ -14,9 +14,9 @@ paraphrase-robust, no phrase list), trained by :mod:`distillguard.signals.train`
 languages (``data/agentic_train.jsonl``) wrapped around real agent and software tasks
 (τ²-bench scenarios, BFCL live queries, SWE-Lancer issues) or around generated project-state
 blocks; negatives are the same real tasks as users send them, ordinary agent, coding and tool-
-result turns, prompts that paste notes for another purpose (summarise, find risks), and the
-other seed sets. A separately written held-out set (``data/agentic_heldout.jsonl``) measures
-generalisation to unseen phrasings.
+result turns (generated tool outputs and bare state blocks), prompts that paste notes for another
+purpose (summarise, find risks), and the other seed sets. A separately written held-out set
+(``data/agentic_heldout.jsonl``) measures generalisation to unseen phrasings.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ __all__ = ["AgenticSignal", "build_examples", "heldout_examples", "models", "tra
 
 ALPHA = 1e-4  # L2 strength, the elicitation models' value (not tuned on the held-out set)
 PAYLOAD_CHARS = 1200  # real task text is clipped: instructions sit at the head or the tail
-TASK_SAMPLE = 250  # real prompts per corpus used as negatives
+TASK_SAMPLE = 250  # real prompts per other corpus used as negatives
 
 _FILES = ("src/api/client.ts", "app/models.py", "lib/parser.rs", "cmd/main.go", "web/index.tsx")
 _STATUS = ("done", "in progress", "blocked", "todo")
@@ -92,6 +92,38 @@ def state_block(rng: random.Random, goal: str, names: list[str]) -> str:
     return "\n".join(lines)
 
 
+# How clients label a tool's output when they send it back (a real loop's next turn).
+_OUTPUT_LABELS = (
+    "",
+    "Output:\n",
+    "Observation: ",
+    "returned:\n",
+    "stdout:\n",
+    "结果：\n",
+    "Ergebnis:\n",
+)
+
+
+def tool_outputs(rng: random.Random, names: list[str], count: int) -> list[str]:
+    """What a real tool loop sends back: function results, listings, test and git output, and
+    bare state blocks with no request attached. Negatives for both models: data alone, however
+    much it looks like project state, does not ask for a next step."""
+    out = []
+    for _ in range(count):
+        kind = rng.randrange(4)
+        if kind == 0:
+            body = state_block(rng, rng.choice(names), names)
+        elif kind == 1:
+            files = rng.sample(_FILES, rng.randint(1, 4))
+            body = f'{{"matches": {rng.randint(0, 40)}, "files": {files}}}'.replace("'", '"')
+        elif kind == 2:
+            body = f"{rng.randint(0, 9)} failed, {rng.randint(5, 200)} passed in 3.2s"
+        else:
+            body = f"On branch main\nmodified: {rng.choice(_FILES)}\nexit code {rng.randint(0, 2)}"
+        out.append(rng.choice(_OUTPUT_LABELS) + body)
+    return out
+
+
 def wrap(row: dict[str, str], rng: random.Random, *, heldout: bool = False) -> list[str]:
     """Instances of one instruction row: alone, around real tasks, or around state blocks."""
     attach, instr = row.get("attach", "none"), row["text"]
@@ -138,14 +170,15 @@ def corpus_negatives(seed: int = 0) -> list[str]:
     """Real prompts and the other seed sets, none of which asks for a written-out trajectory:
     agent and software tasks as users send them, code, writing, maths, chat."""
     rng = random.Random(seed)
+    # Every training-side task as sent: each payload the positives wrap is also a negative on its
+    # own, so the models learn the wrapper, not the corpus the payload came from.
+    out: list[str] = list(_tasks(False))
     pools = [
-        list(_tasks(False)),
         corpora.humaneval(),
         corpora.writingbench(),
         [q for q, _ in corpora.gsm8k()],
         corpora.truthfulqa(),
     ]
-    out: list[str] = []
     for pool in pools:
         out.extend(rng.sample(pool, min(len(pool), TASK_SAMPLE)))
     # Long-horizon seeds are left out: some of them resume from a memory file, which is the
@@ -156,6 +189,7 @@ def corpus_negatives(seed: int = 0) -> list[str]:
         if r["cap"] != "long_horizon"
     )
     out.extend(r["text"] for r in corpora.package_data("elicitation_train.jsonl"))
+    out.extend(tool_outputs(rng, _names(), TASK_SAMPLE))
     return out
 
 
