@@ -20,12 +20,12 @@ T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
 
 
 def _log() -> pa.Table:
-    """Four accounts, 40 requests each.
+    """Four accounts of 40 requests each, and one of a single request.
 
     ``agent``: a coding agent whose tool-bearing requests run 5-turn loops (tool results sent
     back); ``oneshot``: tools on every request, each a new conversation never continued;
     ``sweep``: an evaluation sweep, single-turn items, 4 of 40 with tools; ``nocid``: tools on
-    every request but no conversation ids at all.
+    every request but no conversation ids at all; ``single``: one request with tools.
     """
     columns = "request_id timestamp account_id model conversation_id turn_index tool_count prompt"
     rows: dict[str, list[Any]] = {k: [] for k in columns.split()}
@@ -45,6 +45,7 @@ def _log() -> pa.Table:
         add("oneshot", i, f"oneshot-c{i}", 0, 6)
         add("sweep", i, f"sweep-c{i}", 0, 3 if i % 10 == 0 else 0)
         add("nocid", i, None, None, 6)
+    add("single", 0, "single-c0", 0, 6)  # one request, tools, never continued
     return pa.table(rows).cast(
         pa.schema(
             [
@@ -78,6 +79,7 @@ def test_tools_never_continued_stand_out_from_a_real_tool_loop() -> None:
     assert level["sweep"] == pytest.approx(0.1)
     assert level["agent"] == 0.0
     assert level["nocid"] is None
+    assert level["single"] is None  # one request cannot show a loop either way
 
 
 def test_the_indicator_raises_the_harvest_score_of_the_one_shot_account_only() -> None:

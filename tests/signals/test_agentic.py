@@ -155,3 +155,24 @@ def test_the_signal_is_registered_with_typed_outputs_and_null_for_null_prompts()
     assert feats.schema.field("state_carry").type == pa.float32()
     assert feats.column("trajectory").to_pylist()[1] is None
     assert feats.column("trajectory").to_pylist()[0] > 0.5
+
+
+def test_an_account_with_one_or_two_sampled_requests_gets_no_agentic_share() -> None:
+    import polars as pl
+
+    from distillguard.signals.summary import content_summary
+
+    sample = pl.DataFrame(
+        {
+            "idx": [0, 1, 1, 1],
+            "elicitation": [0.0] * 4,
+            "trace_reconstruction": [0.0] * 4,
+            "trajectory": [0.9, 0.9, 0.1, 0.1],
+            "state_carry": [0.9, 0.0, 0.0, 0.0],
+            "template_id": [1, 2, 3, 4],
+            "capability": ["agentic_tool_use"] * 4,
+        }
+    )
+    summary = content_summary(sample).sort("idx")
+    assert summary["trajectory_share"].to_list()[0] is None  # one request is no evidence
+    assert summary["trajectory_share"].to_list()[1] == pytest.approx(1 / 3)
