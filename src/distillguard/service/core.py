@@ -25,7 +25,7 @@ from distillguard.service.book import AuditEntry, CampaignBook, CampaignRecord
 from distillguard.service.metrics import ServiceMetrics
 from distillguard.service.policy import Decision, Verdict
 from distillguard.service.settings import ServiceSettings
-from distillguard.service.state import LiveAccounts, Snapshot, build_snapshot
+from distillguard.service.state import LiveAccounts, LiveProfiles, Snapshot, build_snapshot
 from distillguard.service.webhooks import Notifier
 from distillguard.service.writer import TABLE, IngestResult, IngestWriter
 
@@ -46,6 +46,7 @@ class Service:
         self.writer = IngestWriter(self.workspace, settings.privacy, settings.checkpoint_threshold)
         self.book = CampaignBook(self.writer)
         self.live = LiveAccounts()
+        self.profiles = LiveProfiles(self.writer.cursor, TABLE)
         self.notifier = Notifier(settings.webhooks, settings.webhook_timeout, self.metrics)
         self._detect_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -358,6 +359,15 @@ class Service:
             out.append(item)
         return out
 
+    def fold_state(self) -> int:
+        """Fold newly stored exchanges into the live per-account state; return how many."""
+        t0 = time.perf_counter()
+        n = self.profiles.fold()
+        if n:
+            self.metrics.state_fold_seconds.observe(time.perf_counter() - t0)
+        return n
+
     def close(self) -> None:
+        self.profiles.close()
         self.notifier.close()
         self.writer.close()
