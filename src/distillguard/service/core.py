@@ -101,27 +101,35 @@ class Service:
         hits = snap.index.match(result.rows)
         if not hits:
             return
-        decided = Verdict.of(self.settings.policy.indicator_decision)
         new = []
         with self._state_lock:
+            snap = self.snapshot  # decisions may have changed since the match began
             for account, cid, kind, value in hits:
-                cur = snap.decisions.get(account)
-                if account in self._matched or (cur and Verdict.of(cur.decision) >= decided):
+                if account in self._matched:
                     continue
                 self._matched[account] = (cid, kind, value)
-                new.append(account)
+                d = self._match_decision(account, snap.campaign_verdicts)
+                cur = snap.decisions.get(account)
+                if cur is None or Verdict.of(cur.decision) < Verdict.of(d.decision):
+                    new.append(d)
             if new:
                 decisions = dict(snap.decisions)
-                for account in new:
-                    decisions[account] = self._match_decision(account)
+                for d in new:
+                    decisions[d.account_id] = d
                 self.snapshot = Snapshot(decisions, snap.campaign_verdicts, snap.index)
         self.metrics.indicator_matches.inc(len(new))
 
-    def _match_decision(self, account: str) -> Decision:
+    def _match_decision(self, account: str, verdicts: dict[str, Verdict]) -> Decision:
+        """The on-arrival decision: the policy's ``indicator_decision``, never stronger than
+        the decision of the campaign whose indicator the account used."""
         cid, kind, value = self._matched[account]
+        decided = min(
+            Verdict.of(self.settings.policy.indicator_decision),
+            verdicts.get(cid, Verdict.ALLOW),
+        )
         return Decision(
             account,
-            self.settings.policy.indicator_decision,
+            decided.label,
             cid,
             0.0,
             (f"uses {kind} {value} of campaign {cid}, decided on arrival",),
@@ -152,8 +160,11 @@ class Service:
             for account, (cid, kind, value) in list(self._matched.items()):
                 if snap.index.by_kind.get(kind, {}).get(value) != cid:
                     del self._matched[account]  # the indicator no longer propagates
-                elif account not in decisions:
-                    decisions[account] = self._match_decision(account)
+                    continue
+                d = self._match_decision(account, snap.campaign_verdicts)
+                cur = decisions.get(account)
+                if cur is None or Verdict.of(cur.decision) < Verdict.of(d.decision):
+                    decisions[account] = d
             self.snapshot = Snapshot(decisions, snap.campaign_verdicts, snap.index)
         counts: dict[str, int] = {v.label: 0 for v in Verdict if v is not Verdict.ALLOW}
         for d in decisions.values():
