@@ -15,6 +15,7 @@ from typing import Any
 
 import ibis
 import polars as pl
+import pyarrow.compute as pc
 
 from distillguard.engine.tables import conform
 from distillguard.ingest import Workspace
@@ -56,6 +57,7 @@ class Service:
         self.snapshot = Snapshot()
         self.last_run: dict[str, Any] | None = None
         self.ingested_since_run = 0
+        self._newest = 0.0
         self._load_live()
         self.rebuild()
 
@@ -75,6 +77,11 @@ class Service:
         frame = pl.from_arrow(rows)
         assert isinstance(frame, pl.DataFrame)
         self.live.load(frame)
+        if frame.height:
+            newest = frame["last_seen"].max()
+            if isinstance(newest, datetime):
+                self._newest = newest.timestamp()
+                self.metrics.newest_exchange.set(self._newest)
 
     def ingest(self, body: bytes, fmt: str = "jsonl", endpoint: str = "exchanges") -> IngestResult:
         """Store one request body (``fmt``: ``jsonl`` or ``otel``); update live state; return
@@ -85,6 +92,11 @@ class Service:
             self.live.update(result.rows)
             self._match(result)
             self.ingested_since_run += result.accepted
+            newest = pc.max(result.rows["timestamp"]).as_py()
+            with self._state_lock:
+                if newest is not None and newest.timestamp() > self._newest:
+                    self._newest = newest.timestamp()
+                    self.metrics.newest_exchange.set(self._newest)
         m = self.metrics
         m.ingested.inc(result.accepted)
         m.duplicates.inc(result.duplicates)

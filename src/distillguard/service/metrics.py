@@ -49,6 +49,11 @@ class ServiceMetrics:
             "distillguard_indicator_matches", "Accounts decided on arrival by a known indicator",
             registry=r,
         )  # fmt: skip
+        self.newest_exchange = Gauge(
+            "distillguard_newest_exchange_timestamp_seconds",
+            "Timestamp (Unix seconds) of the newest exchange stored: the service's log clock",
+            registry=r,
+        )
         self.state_fold_seconds = Histogram(
             "distillguard_state_fold_seconds",
             "Wall time of one fold of new exchanges into the live per-account state",
