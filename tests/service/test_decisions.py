@@ -18,7 +18,7 @@ from distillguard.pipeline import run_detect
 from distillguard.service import Policy, Service, create_app, load_policy
 from distillguard.service.state import ROW_KINDS, indicators_of
 from distillguard.signals.skeleton import fingerprints
-from tests.service.conftest import auth, settings_for
+from tests.service.conftest import Receiver, auth, settings_for
 
 
 def _campaigns(c: TestClient) -> list[dict[str, Any]]:
@@ -191,12 +191,13 @@ def _newcomer_row(account: str, rid: str, **fields: Any) -> bytes:
 
 
 def test_a_new_account_with_an_unreviewed_campaigns_blockable_indicator_is_decided_on_arrival(
-    workspace_copy: Path,
+    workspace_copy: Path, receiver: Receiver
 ) -> None:
     """No analyst, no detection run: the first exchange of a new account that uses a blockable
     indicator of a campaign the service throttles is throttled (never more than the campaign);
     a policy that only propagates blocked campaigns' indicators leaves it allowed."""
-    with TestClient(create_app(settings_for(workspace_copy))) as c:
+    hooks = settings_for(workspace_copy, webhooks=(receiver.url,), webhook_timeout=2.0)
+    with TestClient(create_app(hooks)) as c:
         found = [
             (camp, ind)
             for camp in _campaigns(c)
@@ -211,6 +212,12 @@ def test_a_new_account_with_an_unreviewed_campaigns_blockable_indicator_is_decid
         d = _decision(c, "newcomer-9")
         assert d["decision"] == camp["decision"] and d["campaign_id"] == camp["campaign_id"]
         assert "on arrival" in d["reasons"][0]
+        # the campaign grew on arrival: subscribers hear of it
+        grew = receiver.wait_for(lambda e: e.get("cause") == "on_arrival")
+        assert grew and grew[0]["event"] == "campaign.grew"
+        assert grew[0]["campaign_id"] == camp["campaign_id"]
+        assert grew[0]["accounts_decided_on_arrival"] == ["newcomer-9"]
+        assert grew[0]["account_count"] == grew[0]["previous_account_count"] + 1
     strict = settings_for(workspace_copy, policy=Policy(indicator_from=("block",)))
     with TestClient(create_app(strict)) as c:
         body = _newcomer_row("newcomer-10", "nc-10", **{str(ind["kind"]): ind["value"]})

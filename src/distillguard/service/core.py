@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -129,7 +130,34 @@ class Service:
                 for d in new:
                     decisions[d.account_id] = d
                 self.snapshot = Snapshot(decisions, snap.campaign_verdicts, snap.index)
+            joined: dict[str, list[str]] = {}
+            for d in new:
+                if d.campaign_id is not None:
+                    joined.setdefault(d.campaign_id, []).append(d.account_id)
+            matched = Counter(cid for cid, _, _ in self._matched.values())
         self.metrics.indicator_matches.inc(len(new))
+        for cid, accounts in joined.items():
+            self._arrival_event(cid, accounts, matched[cid], snap)
+
+    def _arrival_event(self, cid: str, accounts: list[str], matched: int, snap: Snapshot) -> None:
+        """``campaign.grew`` when new accounts were decided on arrival for a campaign: its
+        account count is the detected accounts plus those matched on arrival so far."""
+        rec = self.book.records.get(cid)
+        base = len(rec.accounts) if rec is not None else 0
+        decision = snap.campaign_verdicts.get(cid, Verdict.ALLOW).label
+        self.notifier.send(
+            {
+                "event": "campaign.grew",
+                "campaign_id": cid,
+                "decision": decision,
+                "previous_decision": decision,
+                "account_count": base + matched,
+                "previous_account_count": base + matched - len(accounts),
+                "accounts_decided_on_arrival": sorted(accounts),
+                "cause": "on_arrival",
+                "at": _rfc3339(datetime.now(UTC)),
+            }
+        )
 
     def _match_decision(self, account: str, verdicts: dict[str, Verdict]) -> Decision:
         """The on-arrival decision: the policy's ``indicator_decision``, never stronger than
