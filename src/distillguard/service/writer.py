@@ -171,7 +171,7 @@ class IngestWriter:
             )
             ids = pl.from_arrow(rows["request_id"])
             assert isinstance(ids, pl.Series)
-            keep = ids.is_first_distinct().to_numpy()
+            keep = np.array(ids.is_first_distinct().to_numpy(), dtype=bool)  # writable copy
             candidate = keep & self.seen.contains(hashes)
             self.con.execute("BEGIN TRANSACTION")
             try:
