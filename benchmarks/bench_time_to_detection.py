@@ -220,6 +220,9 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=2000)
     p.add_argument("--dir", type=Path, default=None)
     p.add_argument("--skip-batch", action="store_true", help="online only (no evaluate --replay)")
+    p.add_argument(
+        "--batch-json", type=Path, default=None, help="reuse an earlier `evaluate --json` output"
+    )
     args = p.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="dg-ttd-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -233,7 +236,11 @@ def main() -> None:
     log = sim / "requests.jsonl.gz"
     load = {"before": os.getloadavg()}
     t = time.perf_counter()
-    batch = {} if args.skip_batch else batch_times(sim, log, work)
+    if args.batch_json is not None:
+        doc = json.loads(args.batch_json.read_text())["time_to_detection"]
+        batch = {c["campaign_id"]: c for c in doc["campaigns"]}
+    else:
+        batch = {} if args.skip_batch else batch_times(sim, log, work)
     batch_s = time.perf_counter() - t
     online = online_times(args, log, work, sim)
     load["after"] = os.getloadavg()
