@@ -137,7 +137,36 @@ class DecisionPoller(threading.Thread):
                 time.sleep(max(0.0, nxt - time.perf_counter()))
 
 
-def throughput(args: argparse.Namespace, log: Path, work: Path) -> dict[str, Any]:
+def prefill(workspace: Path, rows: int, chunk: int = 250_000) -> float:
+    """Store ``rows`` synthetic exchanges (unique ids, 20 k accounts, a year before the log, ~350
+    bytes of text each) straight into the workspace, so the benchmark measures ingest into a
+    workspace that already holds that many rows. Returns the seconds it took."""
+    import duckdb
+
+    from distillguard.ingest.store import ensure_table
+
+    t = time.perf_counter()
+    workspace.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(workspace / "distillguard.duckdb"))
+    try:
+        ensure_table(con, "requests")
+        for lo in range(0, rows, chunk):
+            con.execute(
+                "INSERT INTO requests BY NAME SELECT 'prefill-' || i AS request_id, "
+                "TIMESTAMPTZ '2025-01-01 00:00:00+00' + to_seconds(i * 10) AS timestamp, "
+                "'pf-' || (i % 20000) AS account_id, 'pf-model' AS model, 'ok' AS status, "
+                "'10.' || (i % 250) || '.0.0/24' AS ip_prefix, 64500 + i % 100 AS asn, "
+                "repeat('prefill prompt ', 12) || i AS prompt, "
+                "repeat('prefill response ', 10) || i AS response "
+                f"FROM range({lo}, {min(rows, lo + chunk)}) r(i)"
+            )
+    finally:
+        con.close()
+    return time.perf_counter() - t
+
+
+def prepare(args: argparse.Namespace, log: Path, work: Path) -> tuple[list[bytes], list[str]]:
+    """The log as JSON Lines bodies in timestamp order, and its accounts (built once)."""
     t = time.perf_counter()
     bodies: list[bytes] = []
     accounts: set[str] = set()
@@ -148,7 +177,22 @@ def throughput(args: argparse.Namespace, log: Path, work: Path) -> dict[str, Any
         rows += batch.num_rows
     prep = time.perf_counter() - t
     print(f"prepared {rows:,} exchanges in {len(bodies)} bodies ({prep:.1f}s)", flush=True)
-    server = Server(fresh(work / "ws-throughput"), detect_interval=0)
+    return bodies, sorted(accounts)
+
+
+def throughput(
+    args: argparse.Namespace,
+    prepared: tuple[list[bytes], list[str]],
+    work: Path,
+    stored: int = 0,
+    detect: bool = True,
+) -> dict[str, Any]:
+    bodies, accounts = prepared
+    rows = sum(b.count(b"\n") for b in bodies)
+    ws = fresh(work / "ws-throughput")
+    prefill_s = prefill(ws, stored) if stored else 0.0
+    load_before = os.getloadavg()
+    server = Server(ws, detect_interval=0)
     try:
         poller = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
         idle_poller = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
@@ -193,8 +237,13 @@ def throughput(args: argparse.Namespace, log: Path, work: Path) -> dict[str, Any
             for line in metrics.splitlines()
             if line.startswith("distillguard_exchanges_ingested_total")
         )
+        load_after = os.getloadavg()
         t0 = time.perf_counter()
-        det = httpx.post(f"{server.url}/v1/detect", headers=headers("analyst"), timeout=3600).json()
+        det = (
+            httpx.post(f"{server.url}/v1/detect", headers=headers("analyst"), timeout=3600).json()
+            if detect
+            else {}
+        )
         detect_s = time.perf_counter() - t0
         after = DecisionPoller(server.url, sorted(accounts), args.decision_rate)
         after.start()
@@ -204,6 +253,10 @@ def throughput(args: argparse.Namespace, log: Path, work: Path) -> dict[str, Any
     finally:
         server.stop()
     return {
+        "stored_before": stored,
+        "prefill_seconds": round(prefill_s, 1),
+        "loadavg_before_ingest": [round(x, 2) for x in load_before],
+        "loadavg_after_ingest": [round(x, 2) for x in load_after],
         "exchanges_sent": rows,
         "bodies": len(bodies),
         "batch_size": args.batch_size,
@@ -220,7 +273,7 @@ def throughput(args: argparse.Namespace, log: Path, work: Path) -> dict[str, Any
         "decision_errors": poller.errors,
         "decision_latency_ms_idle": percentiles(idle_poller.latencies),
         "decision_latency_ms_after_detect": percentiles(after.latencies),
-        "detect_seconds": round(detect_s, 2),
+        "detect_seconds": round(detect_s, 2) if detect else None,
         "detect_summary": {
             k: det.get(k)
             for k in ("exchanges", "accounts", "campaigns", "flagged_accounts", "timings")
@@ -306,6 +359,13 @@ def main() -> None:
     p.add_argument("--detect-interval", type=float, default=60.0)
     p.add_argument("--dir", type=Path, default=None)
     p.add_argument("--skip-throughput", action="store_true", help="only the --speed replay")
+    p.add_argument(
+        "--prefill",
+        default="",
+        help="comma-separated stored-row counts (e.g. 100000,500000,1000000): one throughput "
+        "run per count, into a workspace pre-filled with that many synthetic exchanges "
+        "(no detection run)",
+    )
     args = p.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="dg-bench-service-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -320,8 +380,14 @@ def main() -> None:
         log = sim / "requests.jsonl.gz"
     out: dict[str, Any] = {"log": str(log), "cores": os.cpu_count(),
                            "loadavg_before": os.getloadavg()}  # fmt: skip
-    if not args.skip_throughput:
-        out["throughput"] = throughput(args, log, work)
+    if args.prefill:
+        prepared = prepare(args, log, work)
+        out["throughput_by_stored_rows"] = [
+            throughput(args, prepared, work, stored=int(n), detect=False)
+            for n in args.prefill.split(",")
+        ]
+    elif not args.skip_throughput:
+        out["throughput"] = throughput(args, prepare(args, log, work), work)
     if args.speed > 0 and sim is not None:
         out["time_to_detection"] = time_to_detection(args, log, sim, work)
     out["loadavg_after"] = os.getloadavg()

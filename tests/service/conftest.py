@@ -31,6 +31,7 @@ NDJSON = {"Content-Type": "application/x-ndjson"}
 
 def settings_for(workspace: Path, **kw: Any) -> ServiceSettings:
     kw.setdefault("detect_interval", 0)
+    kw.setdefault("state_interval", 0)  # tests fold the live account state when they need it
     return ServiceSettings(workspace=workspace, api_keys=ApiKeys.parse(KEY_SPEC), **kw)
 
 

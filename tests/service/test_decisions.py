@@ -9,14 +9,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
 from distillguard.errors import ConfigError
 from distillguard.pipeline import run_detect
-from distillguard.service import Policy, create_app, load_policy
+from distillguard.service import Policy, Service, create_app, load_policy
 from distillguard.service.state import ROW_KINDS, indicators_of
-from tests.service.conftest import auth, settings_for
+from distillguard.signals.skeleton import fingerprints
+from tests.service.conftest import Receiver, auth, settings_for
 
 
 def _campaigns(c: TestClient) -> list[dict[str, Any]]:
@@ -180,6 +182,78 @@ def test_a_newcomer_using_a_blocked_campaigns_indicator_is_blocked_on_arrival(
         # Dismissing that indicator stops it from deciding anyone.
         _act(c, camp["campaign_id"], action="dismiss", indicator={"kind": kind, "value": value})
         assert _decision(c, "newcomer-1")["decision"] == "allow"
+
+
+def _newcomer_row(account: str, rid: str, **fields: Any) -> bytes:
+    row = {"request_id": rid, "timestamp": "2026-03-08T00:00:00Z", "account_id": account,
+           "model": "m", "prompt": "hello", **fields}  # fmt: skip
+    return (json.dumps(row) + "\n").encode()
+
+
+def test_a_new_account_with_an_unreviewed_campaigns_blockable_indicator_is_decided_on_arrival(
+    workspace_copy: Path, receiver: Receiver
+) -> None:
+    """No analyst, no detection run: the first exchange of a new account that uses a blockable
+    indicator of a campaign the service throttles is throttled (never more than the campaign);
+    a policy that only propagates blocked campaigns' indicators leaves it allowed."""
+    hooks = settings_for(workspace_copy, webhooks=(receiver.url,), webhook_timeout=2.0)
+    with TestClient(create_app(hooks)) as c:
+        found = [
+            (camp, ind)
+            for camp in _campaigns(c)
+            if camp["decision"] in ("throttle", "block")
+            for ind in indicators_of(camp, Policy())
+            if ind["blockable"] and ind["kind"] in ("email_domain", "payment_fingerprint")
+        ]
+        assert found, "the detected campaigns should carry a blockable account indicator"
+        camp, ind = found[0]
+        body = _newcomer_row("newcomer-9", "nc-9", **{str(ind["kind"]): ind["value"]})
+        assert c.post("/v1/exchanges", content=body, headers=auth("ingest")).json()["accepted"]
+        d = _decision(c, "newcomer-9")
+        assert d["decision"] == camp["decision"] and d["campaign_id"] == camp["campaign_id"]
+        assert "on arrival" in d["reasons"][0]
+        # the campaign grew on arrival: subscribers hear of it
+        grew = receiver.wait_for(lambda e: e.get("cause") == "on_arrival")
+        assert grew and grew[0]["event"] == "campaign.grew"
+        assert grew[0]["campaign_id"] == camp["campaign_id"]
+        assert grew[0]["accounts_decided_on_arrival"] == ["newcomer-9"]
+        assert grew[0]["account_count"] == grew[0]["previous_account_count"] + 1
+    strict = settings_for(workspace_copy, policy=Policy(indicator_from=("block",)))
+    with TestClient(create_app(strict)) as c:
+        body = _newcomer_row("newcomer-10", "nc-10", **{str(ind["kind"]): ind["value"]})
+        assert c.post("/v1/exchanges", content=body, headers=auth("ingest")).json()["accepted"]
+        assert _decision(c, "newcomer-10")["decision"] == "allow"
+
+
+def test_a_new_account_sending_a_known_campaigns_prompt_template_is_decided_on_arrival(
+    tmp_path: Path,
+) -> None:
+    """A campaign's blockable prompt-template fingerprint decides a new account whose prompt
+    is built from the same template (other payload), at its first exchange; a prompt of another
+    template does not."""
+    template = 'You are grading answer #{n}. Think step by step and show all reasoning: "{q}"'
+    prompts = [template.format(n=7, q="What is 2+2?"), template.format(n=913, q="Name a river.")]
+    fps = fingerprints(pa.array(prompts))
+    assert fps[0] == fps[1], "the payload is masked: one template, one fingerprint"
+    doc = {
+        "campaign_id": "X1", "score": 0.8, "accounts": ["old-1", "old-2", "old-3"],
+        "recommended_action": "throttle",
+        "indicators": [{"kind": "prompt_template", "value": f"{int(fps[0]):016x}",
+                        "blockable": True}],
+    }  # fmt: skip
+    svc = Service(settings_for(tmp_path / "ws"))
+    try:
+        svc.book.absorb([doc])
+        svc.rebuild()
+        assert svc.decision("old-1").decision == "throttle"
+        svc.ingest(_newcomer_row("fresh-1", "f-1", prompt=prompts[1]))
+        svc.ingest(_newcomer_row("fresh-2", "f-2", prompt="Translate into French: good morning"))
+        got = svc.decision("fresh-1")
+        assert got.decision == "throttle" and got.campaign_id in svc.book.records
+        assert "prompt_template" in got.reasons[0]
+        assert svc.decision("fresh-2").decision == "allow"
+    finally:
+        svc.close()
 
 
 def test_the_policy_decides_and_loads_from_toml_or_json(

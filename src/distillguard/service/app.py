@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -21,6 +23,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from distillguard.errors import DistillguardError, InputError
+from distillguard.schema import rfc3339
 from distillguard.service.auth import ApiKeys, Principal, Role
 from distillguard.service.core import Service
 from distillguard.service.settings import ServiceSettings
@@ -251,12 +254,30 @@ async def get_decision(account_id: str, request: Request) -> JSONResponse:
 
 @router.get("/v1/accounts/{account_id:path}", dependencies=[Depends(ANALYST)])
 async def get_account(account_id: str, request: Request) -> dict[str, Any]:
-    """Live aggregates of one account (exchanges, first/last seen) and its decision."""
+    """Live aggregates of one account: ``live`` (exchanges, first/last seen; current to the last
+    acknowledged body), ``profile`` (the detector's mergeable account features as of the last
+    background fold, or null) and its decision."""
     svc = service_of(request)
-    live = svc.live.get(account_id)
-    if live is not None:
-        live = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in live.items()}
-    return {"account_id": account_id, "live": live, "decision": svc.decision(account_id).to_json()}
+    return {
+        "account_id": account_id,
+        "live": _jsonable(svc.live.get(account_id)),
+        "profile": _jsonable(svc.profiles.features(account_id)),
+        "decision": svc.decision(account_id).to_json(),
+    }
+
+
+def _jsonable(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Times as RFC 3339 text, NaN as null (JSON has no NaN)."""
+    if row is None:
+        return None
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if isinstance(v, datetime):
+            v = rfc3339(v.astimezone(UTC))
+        elif isinstance(v, float) and math.isnan(v):
+            v = None
+        out[k] = v
+    return out
 
 
 @router.get("/metrics", dependencies=[Depends(ADMIN)])
@@ -279,6 +300,17 @@ async def _schedule(svc: Service) -> None:
             log.exception("scheduled detection failed")
 
 
+async def _fold(svc: Service) -> None:
+    """Fold new exchanges into the live per-account state every ``state_interval`` seconds
+    (the first fold, at start-up, covers the whole workspace)."""
+    while True:
+        try:
+            await asyncio.to_thread(svc.fold_state)
+        except Exception:
+            log.exception("folding the live account state failed")
+        await asyncio.sleep(svc.settings.state_interval)
+
+
 def create_app(settings: ServiceSettings, service: Service | None = None) -> FastAPI:
     """The service's FastAPI app. The :class:`Service` (``app.state.service``) is opened when the
     app starts (lifespan) and closed when it stops, unless one is passed in ``service``."""
@@ -288,11 +320,15 @@ def create_app(settings: ServiceSettings, service: Service | None = None) -> Fas
         svc = service or Service(settings)
         app.state.service = svc
         svc.notifier.start()
-        task = asyncio.create_task(_schedule(svc)) if settings.detect_interval > 0 else None
+        tasks = []
+        if settings.detect_interval > 0:
+            tasks.append(asyncio.create_task(_schedule(svc)))
+        if settings.state_interval > 0:
+            tasks.append(asyncio.create_task(_fold(svc)))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--window-days", type=float, default=14.0, help="sliding detection window (days)"
     )
     parser.add_argument(
+        "--state-interval",
+        type=float,
+        default=10.0,
+        help="seconds between folds of new exchanges into the live account state; 0 = never",
+    )
+    parser.add_argument(
         "--webhook", action="append", default=[], help="URL to POST campaign events to (repeat)"
     )
     parser.add_argument("--drop-text", action="store_true", help="do not store prompt texts")
@@ -42,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
     from distillguard.service.policy import Policy, load_policy
     from distillguard.service.settings import ServiceSettings
 
-    if args.detect_interval < 0 or args.window_days <= 0:
-        raise ConfigError("--detect-interval must be >= 0 and --window-days > 0")
+    if args.detect_interval < 0 or args.window_days <= 0 or args.state_interval < 0:
+        raise ConfigError(
+            "--detect-interval and --state-interval must be >= 0 and --window-days > 0"
+        )
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port out of range: {args.port}")
     detect_config = None
@@ -57,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         detect_config=detect_config,
         detect_interval=args.detect_interval,
         window_days=args.window_days,
+        state_interval=args.state_interval,
         memory_limit=args.memory_limit,
     )
     settings.privacy = Privacy.from_key(None, drop_text=args.drop_text)

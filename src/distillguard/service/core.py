@@ -10,11 +10,13 @@ import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import ibis
 import polars as pl
+import pyarrow.compute as pc
 
 from distillguard.engine.tables import conform
 from distillguard.ingest import Workspace
@@ -25,7 +27,7 @@ from distillguard.service.book import AuditEntry, CampaignBook, CampaignRecord
 from distillguard.service.metrics import ServiceMetrics
 from distillguard.service.policy import Decision, Verdict
 from distillguard.service.settings import ServiceSettings
-from distillguard.service.state import LiveAccounts, Snapshot, build_snapshot
+from distillguard.service.state import LiveAccounts, LiveProfiles, Snapshot, build_snapshot
 from distillguard.service.webhooks import Notifier
 from distillguard.service.writer import TABLE, IngestResult, IngestWriter
 
@@ -46,6 +48,7 @@ class Service:
         self.writer = IngestWriter(self.workspace, settings.privacy, settings.checkpoint_threshold)
         self.book = CampaignBook(self.writer)
         self.live = LiveAccounts()
+        self.profiles = LiveProfiles(self.writer.cursor, TABLE)
         self.notifier = Notifier(settings.webhooks, settings.webhook_timeout, self.metrics)
         self._detect_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -55,6 +58,7 @@ class Service:
         self.snapshot = Snapshot()
         self.last_run: dict[str, Any] | None = None
         self.ingested_since_run = 0
+        self._newest = 0.0
         self._load_live()
         self.rebuild()
 
@@ -74,6 +78,11 @@ class Service:
         frame = pl.from_arrow(rows)
         assert isinstance(frame, pl.DataFrame)
         self.live.load(frame)
+        if frame.height:
+            newest = frame["last_seen"].max()
+            if isinstance(newest, datetime):
+                self._newest = newest.timestamp()
+                self.metrics.newest_exchange.set(self._newest)
 
     def ingest(self, body: bytes, fmt: str = "jsonl", endpoint: str = "exchanges") -> IngestResult:
         """Store one request body (``fmt``: ``jsonl`` or ``otel``); update live state; return
@@ -84,6 +93,11 @@ class Service:
             self.live.update(result.rows)
             self._match(result)
             self.ingested_since_run += result.accepted
+            newest = pc.max(result.rows["timestamp"]).as_py()
+            with self._state_lock:
+                if newest is not None and newest.timestamp() > self._newest:
+                    self._newest = newest.timestamp()
+                    self.metrics.newest_exchange.set(self._newest)
         m = self.metrics
         m.ingested.inc(result.accepted)
         m.duplicates.inc(result.duplicates)
@@ -100,27 +114,62 @@ class Service:
         hits = snap.index.match(result.rows)
         if not hits:
             return
-        decided = Verdict.of(self.settings.policy.indicator_decision)
         new = []
         with self._state_lock:
+            snap = self.snapshot  # decisions may have changed since the match began
             for account, cid, kind, value in hits:
-                cur = snap.decisions.get(account)
-                if account in self._matched or (cur and Verdict.of(cur.decision) >= decided):
+                if account in self._matched:
                     continue
                 self._matched[account] = (cid, kind, value)
-                new.append(account)
+                d = self._match_decision(account, snap.campaign_verdicts)
+                cur = snap.decisions.get(account)
+                if cur is None or Verdict.of(cur.decision) < Verdict.of(d.decision):
+                    new.append(d)
             if new:
                 decisions = dict(snap.decisions)
-                for account in new:
-                    decisions[account] = self._match_decision(account)
+                for d in new:
+                    decisions[d.account_id] = d
                 self.snapshot = Snapshot(decisions, snap.campaign_verdicts, snap.index)
+            joined: dict[str, list[str]] = {}
+            for d in new:
+                if d.campaign_id is not None:
+                    joined.setdefault(d.campaign_id, []).append(d.account_id)
+            matched = Counter(cid for cid, _, _ in self._matched.values())
         self.metrics.indicator_matches.inc(len(new))
+        for cid, accounts in joined.items():
+            self._arrival_event(cid, accounts, matched[cid], snap)
 
-    def _match_decision(self, account: str) -> Decision:
+    def _arrival_event(self, cid: str, accounts: list[str], matched: int, snap: Snapshot) -> None:
+        """``campaign.grew`` when new accounts were decided on arrival for a campaign: its
+        account count is the detected accounts plus those matched on arrival so far."""
+        rec = self.book.records.get(cid)
+        base = len(rec.accounts) if rec is not None else 0
+        decision = snap.campaign_verdicts.get(cid, Verdict.ALLOW).label
+        self.notifier.send(
+            {
+                "event": "campaign.grew",
+                "campaign_id": cid,
+                "decision": decision,
+                "previous_decision": decision,
+                "account_count": base + matched,
+                "previous_account_count": base + matched - len(accounts),
+                "accounts_decided_on_arrival": sorted(accounts),
+                "cause": "on_arrival",
+                "at": _rfc3339(datetime.now(UTC)),
+            }
+        )
+
+    def _match_decision(self, account: str, verdicts: dict[str, Verdict]) -> Decision:
+        """The on-arrival decision: the policy's ``indicator_decision``, never stronger than
+        the decision of the campaign whose indicator the account used."""
         cid, kind, value = self._matched[account]
+        decided = min(
+            Verdict.of(self.settings.policy.indicator_decision),
+            verdicts.get(cid, Verdict.ALLOW),
+        )
         return Decision(
             account,
-            self.settings.policy.indicator_decision,
+            decided.label,
             cid,
             0.0,
             (f"uses {kind} {value} of campaign {cid}, decided on arrival",),
@@ -151,8 +200,11 @@ class Service:
             for account, (cid, kind, value) in list(self._matched.items()):
                 if snap.index.by_kind.get(kind, {}).get(value) != cid:
                     del self._matched[account]  # the indicator no longer propagates
-                elif account not in decisions:
-                    decisions[account] = self._match_decision(account)
+                    continue
+                d = self._match_decision(account, snap.campaign_verdicts)
+                cur = decisions.get(account)
+                if cur is None or Verdict.of(cur.decision) < Verdict.of(d.decision):
+                    decisions[account] = d
             self.snapshot = Snapshot(decisions, snap.campaign_verdicts, snap.index)
         counts: dict[str, int] = {v.label: 0 for v in Verdict if v is not Verdict.ALLOW}
         for d in decisions.values():
@@ -358,6 +410,15 @@ class Service:
             out.append(item)
         return out
 
+    def fold_state(self) -> int:
+        """Fold newly stored exchanges into the live per-account state; return how many."""
+        t0 = time.perf_counter()
+        n = self.profiles.fold()
+        if n:
+            self.metrics.state_fold_seconds.observe(time.perf_counter() - t0)
+        return n
+
     def close(self) -> None:
+        self.profiles.close()
         self.notifier.close()
         self.writer.close()

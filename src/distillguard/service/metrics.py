@@ -49,6 +49,16 @@ class ServiceMetrics:
             "distillguard_indicator_matches", "Accounts decided on arrival by a known indicator",
             registry=r,
         )  # fmt: skip
+        self.newest_exchange = Gauge(
+            "distillguard_newest_exchange_timestamp_seconds",
+            "Timestamp (Unix seconds) of the newest exchange stored: the service's log clock",
+            registry=r,
+        )
+        self.state_fold_seconds = Histogram(
+            "distillguard_state_fold_seconds",
+            "Wall time of one fold of new exchanges into the live per-account state",
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60), registry=r,
+        )  # fmt: skip
         self.webhooks = Counter(
             "distillguard_webhook_deliveries", "Webhook POSTs, by outcome", ["outcome"], registry=r
         )

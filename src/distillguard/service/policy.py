@@ -12,8 +12,10 @@ decision for an account is the strongest that any rule gives it, in the order
   :attr:`Policy.max_unreviewed`;
 - an account of the detector's review queue -> :attr:`Policy.review_queue`;
 - an account that uses a blockable indicator (or prompt template) of a campaign decided one of
-  :attr:`Policy.indicator_from` -> :attr:`Policy.indicator_decision`, as soon as its exchange
-  arrives.
+  :attr:`Policy.indicator_from` -> :attr:`Policy.indicator_decision`, but never more than that
+  campaign's own decision, as soon as its exchange arrives (before the next detection run):
+  a new account of a throttled campaign's payment instrument is throttled at its first
+  exchange, one of a blocked campaign's is blocked.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class Policy:
     max_unreviewed: str = "throttle"
     confirmed: str = "block"
     review_queue: str | None = "review"
-    indicator_from: tuple[str, ...] = ("block",)
+    indicator_from: tuple[str, ...] = ("throttle", "block")
     indicator_decision: str = "block"
     match_templates: bool = True
     # campaigns.json v1 indicators carry no ``blockable`` flag: these kinds count as blockable.

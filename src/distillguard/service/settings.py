@@ -23,7 +23,9 @@ class ServiceSettings:
     ``POST /v1/detect`` still works). ``window_days``: detection sees the exchanges of the last
     this many days, counted back from the newest stored exchange (so a replayed old log is judged
     on its own clock). ``webhooks``: URLs that receive a JSON POST when a campaign appears, grows
-    or changes decision.
+    or changes decision. ``state_interval``: seconds between folds of new exchanges into the
+    live per-account state (:class:`~distillguard.service.state.LiveProfiles`; 0: never in the
+    background).
     """
 
     workspace: Path
@@ -32,6 +34,7 @@ class ServiceSettings:
     detect_config: DetectConfig | None = None
     detect_interval: float = 300.0
     window_days: float = 14.0
+    state_interval: float = 10.0
     webhooks: tuple[str, ...] = ()
     webhook_timeout: float = 5.0
     privacy: Privacy = field(default_factory=Privacy)

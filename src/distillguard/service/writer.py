@@ -24,7 +24,9 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from distillguard.errors import InputError
 from distillguard.ingest import Privacy, Workspace
@@ -34,6 +36,7 @@ from distillguard.ingest.jsonlines import JsonRecordsAdapter
 from distillguard.ingest.store import QuarantineWriter, ensure_table, prepare
 from distillguard.schema import STORED_SCHEMA
 from distillguard.service.fastpath import clean_rows
+from distillguard.service.seen import SeenIds
 
 TABLE = "requests"
 _ORD = "_dg_body_order"
@@ -89,6 +92,9 @@ class IngestWriter:
         # commit syncs the log.
         self.con.execute(f"SET checkpoint_threshold = '{checkpoint_threshold}'")
         ensure_table(self.con, TABLE)
+        # The stored ids' hashes, so a body's idempotency check does not scan the workspace.
+        stored = self.con.execute(f"SELECT hash(request_id) AS h FROM {TABLE}").fetchnumpy()
+        self.seen = SeenIds(np.asarray(stored["h"], dtype=np.uint64))
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         # Bad rows get the same protection as stored ones: nothing raw with a hash key/drop-text.
         self.quarantine = QuarantineWriter(
@@ -148,19 +154,42 @@ class IngestWriter:
 
     def _store_new(self, rows: pa.Table) -> pa.Table:
         """Insert the rows whose request_id is new (first in the body wins) in one transaction;
-        return them. Caller holds the lock."""
+        return them. Caller holds the lock.
+
+        Only ids whose hash is in :attr:`seen` can be stored already; those few candidates are
+        confirmed with an exact query, so the cost of a body does not grow with the workspace.
+        """
         name = temp_name("body")
         order = pa.array(np.arange(rows.num_rows, dtype=np.int64))
         self.con.register(name, rows.append_column(_ORD, order))
         try:
+            hashes = np.asarray(
+                self.con.execute(
+                    f"SELECT hash(request_id) AS h FROM {name} ORDER BY {_ORD}"
+                ).fetchnumpy()["h"],
+                dtype=np.uint64,
+            )
+            ids = pl.from_arrow(rows["request_id"])
+            assert isinstance(ids, pl.Series)
+            keep = np.array(ids.is_first_distinct().to_numpy(), dtype=bool)  # writable copy
+            candidate = keep & self.seen.contains(hashes)
             self.con.execute("BEGIN TRANSACTION")
             try:
-                picked = self.con.execute(
-                    f"SELECT b.{_ORD} FROM {name} b WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM {TABLE} r WHERE r.request_id = b.request_id) "
-                    f"QUALIFY row_number() OVER (PARTITION BY b.request_id ORDER BY b.{_ORD}) = 1"
-                ).fetchnumpy()[_ORD]
-                new = rows.take(pa.array(np.sort(np.asarray(picked, dtype=np.int64))))
+                if candidate.any():
+                    cand = temp_name("cand")
+                    self.con.register(
+                        cand, pa.table({"request_id": rows["request_id"].filter(candidate)})
+                    )
+                    try:
+                        stored = self.con.sql(
+                            f"SELECT request_id FROM {TABLE} WHERE request_id IN "
+                            f"(SELECT request_id FROM {cand})"
+                        ).to_arrow_table()["request_id"]
+                    finally:
+                        self.con.unregister(cand)
+                    dup = pc.fill_null(pc.is_in(rows["request_id"], value_set=stored), False)
+                    keep &= ~np.asarray(dup, dtype=bool)
+                new = rows.filter(pa.array(keep))
                 if new.num_rows:
                     ins = temp_name("new")
                     self.con.register(ins, new)
@@ -174,6 +203,7 @@ class IngestWriter:
                 raise
         finally:
             self.con.unregister(name)
+        self.seen.add(hashes[keep])  # only once durable
         return new
 
     def execute(self, sql: str, params: list[object] | None = None) -> None:
