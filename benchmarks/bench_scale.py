@@ -11,6 +11,11 @@ runs). Then, each in its own child process (peak RSS from ``os.wait4``):
 * **detect**: ``distillguard detect DIR --out ... --no-report --quiet --engine E``; ingest rows/s
   and the detection stages come from its ``summary.json``.
 
+JSON Lines mode (``--format jsonl.gz [--log DIR ...]``): the floor is DuckDB's ``read_json`` over
+the same ``.jsonl.gz`` files, and detect's peak RSS is the whole process tree's, sampled every
+second; printed per log: floor, ingest, detect, detect ÷ floor, ingest ÷ floor, peak RSS and the
+load average.
+
 Printed per size: ingest rows/s, detect wall time (end to end, Parquet in, files out) and rows/s,
 peak RSS, detect ÷ floor, CPU seconds (user + system: less sensitive than wall time to other
 load on the machine) of detect and of the floor; then how 1 M -> largest scales against linear.
@@ -117,7 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
     ap.add_argument("--preset", default="benchmark")
     ap.add_argument("--dir", type=Path, default=Path("out/bench"))
+    # JSON Lines mode (issue 11): see main_jsonl.
+    ap.add_argument("--format", default="parquet", choices=("parquet", "jsonl.gz"))
+    ap.add_argument("--log", action="append", help="jsonl.gz mode: an existing log directory")
     args = ap.parse_args(argv)
+    if args.format == "jsonl.gz":
+        args.dir.mkdir(parents=True, exist_ok=True)
+        return main_jsonl(args)
     sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
     args.dir.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, float]] = []
@@ -161,6 +172,127 @@ def main(argv: list[str] | None = None) -> int:
     for r in big:
         print(f"10 M target: {r['wall']:.0f}s (<= 300), RSS {r['rss'] / GIB:.2f} GiB (<= 6)")
     return 0
+
+
+# --- JSON Lines mode (issue 11): ``--format jsonl.gz`` ------------------------------------------
+# Kept apart from the Parquet sizes above so the two modes can evolve separately.
+
+FLOOR_JSONL = """
+import duckdb, sys
+con = duckdb.connect()
+con.execute("SET memory_limit = '4GB'")
+print(con.execute(
+    "SELECT count(*), sum(hash(lower(prompt))) FROM read_json(?)", [sys.argv[1:]]
+).fetchall())
+"""
+
+
+def _jsonl_tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and its descendants (``VmRSS`` from /proc; 0 without /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _jsonl_run(cmd: list[str]) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS of the process tree sampled every second, exit code)."""
+    import threading
+
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(1.0):
+            peak[0] = max(peak[0], _jsonl_tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    code = proc.wait()
+    done.set()
+    sampler.join()
+    return time.perf_counter() - started, peak[0], code
+
+
+def jsonl_files(log: Path) -> list[Path]:
+    """The ``.jsonl.gz`` files of a log directory (the simulator writes ``requests.jsonl.gz``)."""
+    files = sorted(log.glob("**/*.jsonl.gz"))
+    if not files:
+        raise SystemExit(f"{log}: no .jsonl.gz file")
+    return files
+
+
+def measure_jsonl(log: Path, scratch: Path) -> dict[str, float]:
+    """Floor (DuckDB ``read_json`` hashing every prompt), then ``detect`` on the same files."""
+    files = jsonl_files(log)
+    floor, _, fcode = _jsonl_run([sys.executable, "-c", FLOOR_JSONL, *map(str, files)])
+    out = scratch / f"detect-{log.name}-jsonl"
+    cmd = [sys.executable, "-m", "distillguard", "detect", *map(str, files)]
+    cmd += ["--out", str(out), "--no-report", "--quiet"]
+    wall, rss, code = _jsonl_run(cmd)
+    if code != 0 or fcode != 0:
+        raise SystemExit(f"{log}: detect exit {code}, floor exit {fcode}")
+    summary = json.loads((out / "summary.json").read_text())
+    timings = {k: float(v) for k, v in summary["timings"].items()}
+    return {
+        "rows": float(summary["rows_read"]),
+        "floor": floor,
+        "ingest": timings["ingest"],
+        "detect": wall,
+        "ratio": wall / floor,
+        "ingest_ratio": timings["ingest"] / floor,
+        "rss": float(rss),
+        **{f"t_{k}": v for k, v in timings.items()},
+    }
+
+
+def main_jsonl(args: argparse.Namespace) -> int:
+    """``--format jsonl.gz``: each ``--log`` directory (or a simulated one per size)."""
+    sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
+    logs = [Path(p) for p in args.log or []] or [
+        generate_jsonl(args.preset, size, args.dir) for size in sizes
+    ]
+    print(
+        f"{'rows':>11} {'floor s':>8} {'ingest s':>9} {'detect s':>9} {'÷ floor':>8} "
+        f"{'ingest ÷ floor':>15} {'peak RSS':>9} {'load (1 min)':>13}"
+    )
+    for log in logs:
+        r = measure_jsonl(log, args.dir)
+        print(
+            f"{int(r['rows']):>11,} {r['floor']:>8.1f} {r['ingest']:>9.1f} {r['detect']:>9.1f} "
+            f"{r['ratio']:>8.1f} {r['ingest_ratio']:>15.2f} {r['rss'] / GIB:>8.2f}G "
+            f"{os.getloadavg()[0]:>13.1f}",
+            flush=True,
+        )
+        stages = {k[2:]: round(v, 1) for k, v in r.items() if k.startswith("t_")}
+        print(f"  stages {json.dumps(stages)}", flush=True)
+    return 0
+
+
+def generate_jsonl(preset: str, rows: int, root: Path) -> Path:
+    """Simulated ``.jsonl.gz`` log of about ``rows`` exchanges (cached)."""
+    out = root / f"{preset}-{rows:.0e}-jsonl".replace("+0", "").replace("+", "")
+    if (out / "manifest.json").exists():
+        return out
+    scale = rows / BENCHMARK_ROWS_AT_SCALE_1
+    cmd = [sys.executable, "-m", "distillguard", "simulate", "--preset", preset, "--format"]
+    cmd += ["jsonl", "--scale", f"{scale:.4f}", "--seed", "0", "--out", str(out)]
+    if run_child(cmd).returncode != 0:
+        raise SystemExit("simulator failed")
+    return out
+
+
+# --- end of JSON Lines mode ----------------------------------------------------------------------
 
 
 if __name__ == "__main__":

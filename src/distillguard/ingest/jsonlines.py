@@ -307,6 +307,33 @@ _STRING_FIELDS = tuple(
 _TIME_FIELDS = tuple(f.name for f in REQUEST_SCHEMA if pa.types.is_timestamp(f.type))
 
 
+def json_field_sql(name: str, ref: str) -> str:
+    """The raw text of canonical field ``name`` from the JSON value ``ref`` (a SQL expression of
+    type JSON): strings unquoted, numbers as written, NULL for JSON null; booleans, objects and
+    arrays as JSON text (:func:`json_type_check` quarantines them)."""
+    if name in _STRING_FIELDS:
+        return f"{ref}->>'$'"
+    return (
+        f"CASE WHEN json_type({ref}) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR') "
+        f"THEN {ref}->>'$' WHEN json_type({ref}) = 'NULL' THEN NULL "
+        f"ELSE {ref}::VARCHAR END"
+    )
+
+
+def json_type_check(name: str, ref: str) -> tuple[str, str]:
+    """``(reason, condition)``: strict JSON types, nothing coerced. A number where a string (or
+    an RFC 3339 time) is expected, a boolean, object or array anywhere: ``bad_type``. Text in a
+    number field must read as that number exactly (checked with every other rule in
+    :mod:`distillguard.ingest.validation`)."""
+    label = "bad_timestamp" if name in _TIME_FIELDS else "bad_type"
+    allowed = (
+        "('VARCHAR', 'NULL')"
+        if name in _STRING_FIELDS
+        else "('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'NULL')"
+    )
+    return f"{label}:{name}", f"json_type({ref}) NOT IN {allowed}"
+
+
 class JsonlAdapter(JsonRecordsAdapter):
     """Canonical JSON Lines: one object per line with the schema's field names (RFC 3339 times)."""
 
@@ -315,30 +342,9 @@ class JsonlAdapter(JsonRecordsAdapter):
 
     # Extract every field with one JSON parse per line: ``v`` is a list of JSON values.
     fields: ClassVar[dict[str, str]] = {
-        f: (
-            f"v[{i + 1}]->>'$'"
-            if f in _STRING_FIELDS
-            else f"CASE WHEN json_type(v[{i + 1}]) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR') "
-            f"THEN v[{i + 1}]->>'$' WHEN json_type(v[{i + 1}]) = 'NULL' THEN NULL "
-            f"ELSE v[{i + 1}]::VARCHAR END"
-        )
-        for i, f in enumerate(REQUEST_SCHEMA.names)
+        f: json_field_sql(f, f"v[{i + 1}]") for i, f in enumerate(REQUEST_SCHEMA.names)
     }
-    # Strict JSON types, nothing coerced: a number where a string (or an RFC 3339 time) is
-    # expected, a boolean, object or array anywhere: ``bad_type``. Text in a number field must
-    # read as that number exactly (checked with every other rule in ingest.validation).
-    checks = tuple(
-        (
-            f"{'bad_timestamp' if f in _TIME_FIELDS else 'bad_type'}:{f}",
-            f"json_type(v[{REQUEST_SCHEMA.names.index(f) + 1}]) NOT IN "
-            + (
-                "('VARCHAR', 'NULL')"
-                if f in _STRING_FIELDS
-                else "('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'NULL')"
-            ),
-        )
-        for f in REQUEST_SCHEMA.names
-    )
+    checks = tuple(json_type_check(f, f"v[{i + 1}]") for i, f in enumerate(REQUEST_SCHEMA.names))
 
     def records_sql(self, lines: str) -> str:
         paths = _path_list(tuple(REQUEST_SCHEMA.names))

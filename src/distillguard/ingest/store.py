@@ -330,6 +330,26 @@ def load_requests(
             progress(stats)
         stats.seconds = time.perf_counter() - t0
         return stats
+    if (
+        text_features is None
+        and privacy.hash_key is None
+        and all(name == "jsonl" for _, name in plan)
+    ):
+        stats = _store_jsonl(
+            con,
+            [p for p, _ in plan],
+            table,
+            privacy,
+            quarantine_path,
+            ledger,
+            temp=temp,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        if progress is not None:
+            progress(stats)
+        stats.seconds = time.perf_counter() - t0
+        return stats
     stats = IngestStats()
     reasons: Counter[str] = Counter()
     writer = QuarantineWriter(quarantine_path, privacy)
@@ -428,6 +448,116 @@ def _store_parquet(
     stored = int(row[0][0]) if row else 0
     stats.rows_duplicate += stats.rows_stored - stored
     stats.rows_stored = stored
+    return stats
+
+
+def _commit_in_batches(
+    con: duckdb.DuckDBPyConnection,
+    stage: str,
+    table: str,
+    batch_size: int,
+    stats: IngestStats,
+    progress: Callable[[IngestStats], None] | None,
+) -> None:
+    """Insert the (new, deduplicated) rows of ``stage`` into ``table``, ``batch_size`` rows per
+    transaction, reporting progress after each commit."""
+    lo, hi = con.execute(f"SELECT min(rowid), max(rowid) FROM {stage}").fetchall()[0]
+    if lo is None:
+        return
+    for start in range(int(lo), int(hi) + 1, batch_size):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            row = con.execute(
+                f"INSERT INTO {table} BY NAME SELECT * FROM {stage} "
+                f"WHERE rowid >= {start} AND rowid < {start + batch_size}"
+            ).fetchall()
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+        stats.rows_stored += int(row[0][0]) if row else 0
+        if progress is not None:
+            progress(stats)
+
+
+def _is_plain_empty(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether TEMP ``table`` is empty with exactly the stored columns (so a staged table can
+    take its place instead of being copied into it)."""
+    names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    if names != STORED_SCHEMA.names:
+        return False
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) == 0
+
+
+def _store_jsonl(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[Path],
+    table: str,
+    privacy: Privacy,
+    quarantine_path: Path | None,
+    ledger: str | None,
+    *,
+    temp: bool,
+    batch_size: int,
+    progress: Callable[[IngestStats], None] | None,
+) -> IngestStats:
+    """Canonical JSON Lines without hashing: staged by one DuckDB scan
+    (:func:`~distillguard.ingest.jsonscan.stage_jsonl`), deduplicated in SQL, then inserted in
+    transactions of ``batch_size`` rows (a killed run keeps what it committed; a re-run stores
+    each row once). A fresh TEMP table (``detect``) is replaced by the stage instead of copied
+    into."""
+    from distillguard.ingest.jsonscan import FILE, dedupe_stage, stage_jsonl
+
+    stats = IngestStats()
+    reasons: Counter[str] = Counter()
+    writer = QuarantineWriter(quarantine_path, privacy)
+    stage = temp_name("stage")
+
+    def on_batch(_path: Path, batch: Batch) -> None:
+        bad = batch.quarantined
+        if ledger is not None:
+            bad = _unseen(con, ledger, bad)
+            stats.rows_duplicate += batch.quarantined.num_rows - bad.num_rows
+        writer.write(bad)
+        if bad.num_rows:
+            reasons.update(bad["reason"].to_pylist())
+        stats.rows_read += batch.rows.num_rows + batch.quarantined.num_rows
+        stats.rows_quarantined += bad.num_rows
+
+    try:
+        scanned = stage_jsonl(
+            con, files, stage, privacy, on_batch, lambda rows: prepare(rows, privacy, None)
+        )
+        stats.rows_read += scanned  # after the call: on_batch adds the adapter's rows
+        replace = temp and _is_plain_empty(con, table)
+        deleted, conflicting = dedupe_stage(con, stage, None if replace else table)
+        stats.rows_duplicate += deleted
+        stats.rows_duplicate_conflicting += conflicting
+        con.execute(f"ALTER TABLE {stage} DROP COLUMN {FILE}")
+        staged = int(con.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0])
+        if replace:
+            con.execute(f"DROP TABLE temp.{table}")
+            con.execute(f"ALTER TABLE temp.{stage} RENAME TO {table}")
+            stored = staged
+        else:
+            con.execute(f"DELETE FROM {stage} WHERE request_id IN (SELECT request_id FROM {table})")
+            stored = int(con.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0])
+            stats.rows_duplicate += staged - stored
+            _commit_in_batches(con, stage, table, batch_size, stats, progress)
+        stats.rows_stored = stored
+    except duckdb.Error as exc:
+        raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
+    except OSError as exc:  # the quarantine file: a full disk, a read-only workspace
+        where = exc.filename or quarantine_path
+        raise InputError(f"storage failed: {exc.strerror or exc}", source=str(where)) from exc
+    finally:
+        with contextlib.suppress(OSError):  # already reported above
+            writer.close()
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DROP TABLE IF EXISTS temp.{stage}")
+    stats.reasons = dict(reasons)
+    if stats.rows_quarantined and quarantine_path is not None:
+        stats.quarantine_file = str(quarantine_path)
     return stats
 
 

@@ -16,7 +16,8 @@ leaves out invalid rows and repeated ``request_id`` s. Opening costs a few vecto
 The rows to leave out (invalid and repeated) are kept as ``(file, row)`` keys in a TEMP table the
 view anti-joins; clean inputs give a view that is a pure projection of the files, so a query
 reading two columns reads only those columns. Any other format, or a hash key, falls back to
-:func:`~distillguard.ingest.store.load_requests` into a TEMP table named ``view``.
+:func:`~distillguard.ingest.store.load_requests` into a TEMP table named ``view`` (canonical JSON
+Lines by one DuckDB ``read_json`` scan: :mod:`distillguard.ingest.jsonscan`).
 """
 
 from __future__ import annotations
