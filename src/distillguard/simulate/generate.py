@@ -22,10 +22,20 @@ from distillguard.schema import REQUEST_LABELS_SCHEMA, REQUEST_SCHEMA
 from distillguard.simulate import world
 from distillguard.simulate.corpora import Pool
 from distillguard.simulate.spec import Cohort, Network, Population, Timing, Traffic
-from distillguard.simulate.text import SYSTEM_PROMPTS, wrapper_pool
+from distillguard.simulate.text import (
+    ENVIRONMENTS,
+    SYSTEM_PROMPTS,
+    TOOLSETS,
+    grid_parts,
+    state_parts,
+    tool_results,
+    wrapper_pool,
+)
 
 DAY = 86400.0
 CHUNK_ROWS = 100_000
+# DigitalOcean, Hetzner, OVH, Linode, Vultr: where individuals and small teams rent a server.
+_SMALL_CLOUD_ASNS = (14061, 24940, 16276, 63949, 20473)
 
 # Keys that make the different id kinds unrelated to each other (mixed with the seed).
 _K_ACCT, _K_ORG, _K_PAY, _K_KEY, _K_CONV, _K_REQ = 11, 23, 37, 41, 53, 67
@@ -131,19 +141,24 @@ def _network(
     off = np.zeros(a, np.int64)
     ln = np.ones(a, np.int64)
     dc = np.array(net.asns or [x for x, _ in world.DATACENTER_ASNS], np.int64)
-    if net.kind == "residential":
+    if net.kind in ("residential", "home_cloud"):
         ln = 1 + rng.poisson(max(net.ips_per_account - 1.0, 0.0), a)
+        cloud = np.zeros(a, bool)
+        if net.kind == "home_cloud":
+            cloud = rng.random(a) < net.cloud_share
+            ln = np.where(cloud, 1, ln)
         off = np.concatenate([[0], np.cumsum(ln)[:-1]])
         ctry = np.repeat(country, ln)
         res = [world.COUNTRIES[int(i)].residential_asns for i in ctry]
-        asns.append(
-            np.array(
-                [
-                    r[int(k) % len(r)]
-                    for r, k in zip(res, rng.integers(0, 97, len(ctry)), strict=True)
-                ]
-            )
+        home = np.array(
+            [r[int(k) % len(r)] for r, k in zip(res, rng.integers(0, 97, len(ctry)), strict=True)]
         )
+        if net.kind == "home_cloud":
+            # One VPS address each, on the small clouds individuals rent (not the hyperscalers).
+            small = np.array(net.asns or _SMALL_CLOUD_ASNS, np.int64)
+            vps = np.repeat(small[rng.integers(0, len(small), a)], ln)
+            home = np.where(np.repeat(cloud, ln), vps, home)
+        asns.append(home)
         codes.append(ctry)
     elif net.kind == "datacenter":
         orgs, first = np.unique(org_of, return_index=True)
@@ -191,6 +206,47 @@ def _network(
     return all_asn, off, ln, all_codes, main_len
 
 
+def _groups(rng: np.random.Generator, n: int, lo: int, hi: int) -> np.ndarray:
+    """Group index of each of ``n`` consecutive items, groups of ``lo..hi`` items (the last
+    group may be smaller)."""
+    lo, hi = max(lo, 1), max(hi, lo, 1)
+    sizes = rng.integers(lo, hi + 1, n // lo + 1)
+    return np.repeat(np.arange(len(sizes)), sizes)[:n]
+
+
+def _card_groups(
+    rng: np.random.Generator, gidx: np.ndarray, share: float, size: tuple[int, int]
+) -> np.ndarray:
+    """Payment owner per account: ``share`` of the accounts (chosen at random) share a card in
+    groups of ``size`` = (lo, hi) accounts; everyone else pays with their own."""
+    a = len(gidx)
+    owner = gidx.copy()
+    lo, hi = max(size[0], 2), max(size[1], size[0], 2)
+    sizes = rng.integers(lo, hi + 1, a // lo + 1)
+    fits = np.cumsum(sizes) <= round(share * a)
+    sizes = sizes[fits]
+    members = rng.permutation(a)[: int(sizes.sum())]
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    first = members[np.concatenate([[0], np.cumsum(sizes)[:-1]])] if len(sizes) else members
+    owner[members] = gidx[first[group]]
+    return owner
+
+
+def _blend_emails(rng: np.random.Generator, pop: Population, consumer: np.ndarray) -> list[str]:
+    """Each account's e-mail domain from its origin: students at many universities, small
+    startups with their own domain, individuals with consumer mail."""
+    a = len(consumer)
+    names = np.array([n for n, _ in pop.origins], object)
+    origin = _choice(rng, names, np.array([w for _, w in pop.origins]), a)
+    edu = world.edu_domains(rng, max(pop.email_domains, a // 6, 1))
+    company = world.company_domains(rng, a)
+    picks = rng.integers(0, len(edu), a)
+    return [
+        edu[picks[i]] if o == "student" else company[i] if o == "startup" else str(consumer[i])
+        for i, o in enumerate(origin)
+    ]
+
+
 def build_accounts(c: Cohort, seed: int, window: Window, account_offset: int) -> Accounts:
     """Everything fixed per account: identity, sign-up, billing, client, network slice."""
     rng = rng_for(seed, c.name, "accounts")
@@ -212,6 +268,11 @@ def build_accounts(c: Cohort, seed: int, window: Window, account_offset: int) ->
 
     n_orgs = a if pop.orgs <= 0 else min(pop.orgs, a)
     org_local = np.arange(a) if pop.orgs <= 0 else np.sort(rng.zipf(1.6, a) - 1) % n_orgs
+    # Features added later draw from their own stream, so older cohorts stay byte-identical.
+    rng2 = rng_for(seed, c.name, "accounts2")
+    if pop.org_size[1] > 0:
+        org_local = _groups(rng2, a, *pop.org_size)
+        n_orgs = int(org_local.max()) + 1 if a else 0
     org_g = (account_offset + org_local).astype(np.uint64)
     key = stable_key(seed)
     org_ids = world.encode_ids("org_", world.mix64(org_g, key + _K_ORG))
@@ -222,6 +283,8 @@ def build_accounts(c: Cohort, seed: int, window: Window, account_offset: int) ->
             pay_g = gidx
         elif pop.payment == "org":
             pay_g = org_g
+        elif pop.payment == "groups":
+            pay_g = _card_groups(rng2, gidx, pop.payment_share, pop.payment_group)
         else:
             k = max(1, min(pop.payments, a))
             pay_g = (account_offset + rng.integers(0, k, a)).astype(np.uint64)
@@ -237,6 +300,8 @@ def build_accounts(c: Cohort, seed: int, window: Window, account_offset: int) ->
     elif pop.email == "edu":
         doms = world.edu_domains(rng, max(pop.email_domains, 1))
         email = [doms[i] for i in rng.integers(0, len(doms), a)]
+    elif pop.email == "blend":
+        email = _blend_emails(rng2, pop, consumer)
     else:
         org_dom = world.company_domains(rng, n_orgs)
         share = 1.0 if pop.email == "company" else pop.company_share
@@ -257,6 +322,10 @@ def build_accounts(c: Cohort, seed: int, window: Window, account_offset: int) ->
 
     asn, ip_off, ip_len, codes, main_len = _network(pop.network, rng, country, org_local)
     pool_ip = world.make_ips(rng, asn)
+    if pop.active_from_day is not None:
+        day0 = pop.active_from_day * DAY + rng2.random(a) * pop.active_spread_h * 3600
+        lo = np.clip(np.maximum(lo, day0), 0, window.seconds - 3600)
+        hi = np.maximum(hi, lo + 3600)
     return Accounts(
         gidx=gidx,
         ids=world.encode_ids("acct_", world.mix64(gidx, key + _K_ACCT)),
@@ -407,6 +476,7 @@ class StreamGenerator:
         )
         self.adopt = np.clip(rng.normal(m.adopt_share, 0.12, a), 0.0, 1.0)
         self.cdf: dict[float, np.ndarray] = {}
+        self._agentic_setup(pools, obfuscated)
         tm = s.timing
         if tm.kind == "lockstep":
             sessions = max(self.total / max(tm.session_mean, 1.0), 1.0)
@@ -418,6 +488,100 @@ class StreamGenerator:
             span = cdf[-1] - cdf[int(lo // 3600)]
             h = np.searchsorted(cdf, cdf[int(lo // 3600)] + u * span, side="right") - 1
             self.waves = np.sort(h * 3600.0 + rng.random(n_waves) * 3600.0)
+
+    def _agentic_setup(self, pools: dict[str, Pool], obfuscated: bool) -> None:
+        """Lookup tables for the task grid, pasted states, tool loops, sweeps and phase shifts."""
+        t, ct = self.s.traffic, self.content
+        # The switch only ever changes campaign traffic: legitimate rows look the same either way.
+        obfuscated = obfuscated and self.s.label == "attack"
+        grng = np.random.default_rng([stable_key(self.seed, self.c.name), 13])
+        self.n_env, self.n_tools = len(ENVIRONMENTS), len(TOOLSETS)
+        if t.coverage == "grid":
+            self.env_lines, self.tool_lines, self.tool_sizes = grid_parts(obfuscated)
+            # A task text listed under two capabilities (tau2 is agentic and long-horizon) gets
+            # grid cells under the first only, so no cell can come up twice.
+            seen: set[str] = set()
+            keep: list[np.ndarray] = []
+            for i, cap in enumerate(ct.caps):
+                fresh: list[int] = []
+                for k, text in enumerate(pools[cap].text.to_pylist()):
+                    if text not in seen:
+                        seen.add(text)
+                        fresh.append(k)
+                keep.append(ct.p_off[i] + np.array(fresh or [0], np.int64))
+            self.g_payload = np.concatenate(keep)
+            self.g_poff = np.concatenate([[0], np.cumsum([len(k) for k in keep])[:-1]])
+            cells = np.array([len(k) for k in keep], np.int64) * self.n_env * self.n_tools
+            self.g_off = np.concatenate([[0], np.cumsum(cells)[:-1]])
+            self.g_len = cells
+            self.g_perm = np.concatenate([grng.permutation(int(g)) for g in cells])
+        self.state_cap = np.array([cap in t.state_caps for cap in ct.caps], bool)
+        if self.state_cap.any():
+            self.state = state_parts(obfuscated)
+        self.sess_seen = np.zeros(len(self.acc), np.int64)
+        self.phase: _Content | None = None
+        if t.phase is not None:
+            ph = t.phase
+            self.phase = _Content(
+                Traffic(
+                    capabilities=((ph.capability, 1.0),), wrappers=((ph.capability, ph.wrapper),)
+                ),
+                pools,
+                obfuscated,
+                stable_key(self.seed, self.c.name, "phase"),
+            )
+
+    def _state(
+        self, rng: np.random.Generator, a: np.ndarray, rank: np.ndarray, mask: np.ndarray
+    ) -> pa.Array:
+        """A pasted project state for the rows in ``mask`` (empty elsewhere): each account works
+        on its own project (file tree, decisions) and its step number advances with its rows."""
+        heads, done, trees, decisions = self.state
+        base = self.acc.base[a]
+        total = 12 + base % 30
+        step = 1 + rank % total
+        text = pc.binary_join_element_wise(
+            heads.take(pa.array(rng.integers(0, len(heads), len(a)))),
+            pa.scalar("Progress: step "),
+            pc.cast(pa.array(step), pa.string()),
+            pa.scalar(" of "),
+            pc.cast(pa.array(total), pa.string()),
+            done.take(pa.array(rank % len(done))),
+            trees.take(pa.array((base // 7) % len(trees))),
+            decisions.take(pa.array((base // 11) % len(decisions))),
+            "",
+        )
+        return pc.if_else(pa.array(mask), text, pa.scalar("", pa.string()))
+
+    def _phase(
+        self,
+        rng: np.random.Generator,
+        ts: np.ndarray,
+        r0: int,
+        prompt: pa.Array,
+        tools: np.ndarray,
+        at: float,
+        share: float,
+    ) -> tuple[pa.Array, np.ndarray]:
+        """From ``at`` of the window on, ``share`` of the rows become the phase's requests."""
+        ph = self.phase
+        assert ph is not None
+        m = (ts >= at * self.window.seconds) & (rng.random(len(ts)) < share)
+        idx = np.flatnonzero(m)
+        if not len(idx):
+            return prompt, tools
+        j = ph.perm[(self.s.row_offset + r0 + idx) % ph.p_len[0]]
+        pi = rng.integers(0, 1 << 30, len(idx)) % ph.w_len[0]
+        si = rng.integers(0, 1 << 30, len(idx)) % ph.s_len[0]
+        text = pc.binary_join_element_wise(
+            ph.prefix.take(pa.array(pi)),
+            ph.payload.take(pa.array(j)),
+            ph.suffix.take(pa.array(si)),
+            "",
+        )
+        tools = tools.copy()
+        tools[idx] = 0
+        return pc.replace_with_mask(prompt, pa.array(m), text), tools
 
     def _cdf(self, tz: float) -> np.ndarray:
         if tz not in self.cdf:
@@ -487,6 +651,12 @@ class StreamGenerator:
             start = d0 * DAY + ((tm.start_hour - acc.tz[sacc]) % 24) * 3600 + jitter
         else:
             start = self._session_starts(rng, sacc, n_s)
+        rng2 = rng_for(self.seed, c.name, s.key, "chunk2", k)
+        if c.population.active_from_day is not None:
+            # Woken together: every account's first session opens within hours of its start.
+            opening = rank[s_first] == 0
+            wake = acc.lo[sacc] + rng2.exponential(2 * 3600.0, n_s)
+            start = np.where(opening, np.minimum(wake, acc.hi[sacc] - 60), start)
         if tm.regular:
             gap = tm.gap_s * (1 + 0.03 * rng.standard_normal(n))
         else:
@@ -509,25 +679,58 @@ class StreamGenerator:
             j = ct.p_off[cap] + np.floor(ct.p_len[cap] * u**2.5).astype(np.int64)
         elif t.coverage == "systematic":
             j = ct.perm[ct.p_off[cap] + (s.row_offset + rows) % ct.p_len[cap]]
+        elif t.coverage == "grid":
+            # Each row takes the next unused cell of a shuffled payload x environment x tool-set
+            # grid; an account's rows are consecutive, so accounts get disjoint slices.
+            cell = self.g_perm[self.g_off[cap] + (s.row_offset + rows) % self.g_len[cap]]
+            per_payload = self.n_env * self.n_tools
+            j = self.g_payload[self.g_poff[cap] + cell // per_payload]
+            env_i = (cell // self.n_tools) % self.n_env
+            tool_i = cell % self.n_tools
+        elif t.coverage == "sweep":
+            # Every account walks the same task list in order, one task per session.
+            new_acc = np.ones(n_s, bool)
+            new_acc[1:] = sacc[1:] != sacc[:-1]
+            first_s = np.flatnonzero(new_acc)
+            ordinal = np.arange(n_s) - first_s[np.cumsum(new_acc) - 1] + self.sess_seen[sacc]
+            self.sess_seen += np.bincount(sacc, minlength=len(acc))
+            j = ct.p_off[cap] + ordinal[sid] % ct.p_len[cap]
         else:
             j = ct.p_off[cap] + np.floor(ct.p_len[cap] * u).astype(np.int64)
         if t.templates_per_account > 0:
             tk = acc.base[a] + rng.integers(0, t.templates_per_account, n)
         else:
             tk = rng.integers(0, 1 << 30, n)
+        if t.shared_templates > 0:
+            # The whole cohort shares the same few wrapper variants.
+            tk = stable_key(self.seed, c.name, "templates") + tk % t.shared_templates
         pi = ct.w_off[cap] + tk % ct.w_len[cap]
         si = ct.s_off[cap] + rng.integers(0, 1 << 30, n) % ct.s_len[cap]
-        prompt = pc.binary_join_element_wise(
-            ct.prefix.take(pa.array(pi)),
-            ct.payload.take(pa.array(j)),
-            ct.suffix.take(pa.array(si)),
-            "",
-        )
+        parts = [ct.prefix.take(pa.array(pi))]
+        pos0 = pos == 0 if multi else np.ones(n, bool)
+        if self.state_cap.any():
+            parts.append(self._state(rng2, a, rank, self.state_cap[cap] & pos0))
+        if t.coverage == "grid":
+            lab = rng2.integers(0, len(self.env_lines) // self.n_env, n)
+            parts.append(self.env_lines.take(pa.array(lab * self.n_env + env_i)))
+            parts.append(self.tool_lines.take(pa.array(lab * self.n_tools + tool_i)))
+        parts += [ct.payload.take(pa.array(j)), ct.suffix.take(pa.array(si))]
+        prompt = pc.binary_join_element_wise(*parts, "")
 
         tools = ct.tools[j]
         if t.tools[1] > 0:
             drawn = rng.integers(t.tools[0], t.tools[1] + 1, n_s)[sid]
             tools = np.maximum(tools, drawn)
+        if t.coverage == "grid":
+            tools = self.tool_sizes[tool_i]
+        if t.tool_loop and multi:
+            # Later turns send tool output back, under the same tool definitions.
+            tools = tools[s_first][sid]
+            res = tool_results()
+            later = pa.array(~pos0)
+            prompt = pc.if_else(later, res.take(pa.array(rng2.integers(0, len(res), n))), prompt)
+        if self.phase is not None and t.phase is not None:
+            prompt, tools = self._phase(rng2, ts, r0, prompt, tools, t.phase.at, t.phase.share)
 
         gid = s.row_offset + rows
         if t.conversation == "multi":
@@ -577,6 +780,12 @@ class StreamGenerator:
             r < t.error_rate, 1, np.where(r < t.error_rate + t.refusal_rate, 2, 0)
         )
         output_tokens = np.where(status_idx == 1, 0, output_tokens)
+        if t.tool_loop and multi:
+            # The whole history is re-sent each turn: every earlier message and reply counts.
+            turn_cost = np.ceil(plen / 3.6).astype(np.int64) + output_tokens
+            cs = np.cumsum(turn_cost) - turn_cost
+            history = cs - cs[s_first][sid]
+            input_tokens = np.ceil((plen + slen) / 3.6).astype(np.int64) + tools * 110 + history
         status = pa.array(["ok", "error", "refused"], pa.string()).take(pa.array(status_idx))
 
         pool_i = acc.ip_off[a] + np.floor(rng.random(n) * acc.ip_len[a]).astype(np.int64)

@@ -350,6 +350,117 @@ def synthetic_data(accounts: int, exchanges: int) -> Cohort:
     )
 
 
+def oss_agent_user(accounts: int, exchanges: int) -> Cohort:
+    """Users of a popular open-source coding agent that ships ONE default system prompt (and
+    one tool set) to thousands of small organisations: many orgs of 1-2 accounts, real tool
+    loops (turns grow, tool results sent back, input tokens grow with the history), some
+    sessions resumed in a new chat from a pasted summary of the work so far (context
+    compaction), human working hours, home networks."""
+    return Cohort(
+        "oss_agent_user",
+        "oss_agent_user",
+        accounts,
+        exchanges,
+        Population(
+            email="mixed",
+            company_share=0.45,
+            org_size=(1, 2),
+            payment="org",
+            clients=(("oss-agent", 0.85), ("node", 0.15)),
+            volume_sigma=1.2,
+            signup=Signup("old", 0, 500, 0.12),
+            network=Network("residential", 1.5, roaming=0.12),
+        ),
+        Traffic(
+            capabilities=(("swe", 0.45), ("code", 0.3), ("agentic", 0.1), ("long_horizon", 0.15)),
+            wrappers=(("*", "agent"),),
+            system="oss_agent",
+            tools=(14, 16),
+            state_caps=("long_horizon",),
+            tool_loop=True,
+            max_tokens=((8192, 0.5), (16000, 0.3), (32000, 0.2)),
+            temperature=((0.0, 0.5), (1.0, 0.3), (0.7, 0.2)),
+            per_account_noise=0.02,
+            output_mean=700,
+            model=ModelUse(0.1, 0.5, 6, 48),
+        ),
+        Timing("diurnal", peak_hour=15, weekend=0.4, session_mean=18, gap_s=30),
+    )
+
+
+def harness_runner(accounts: int, exchanges: int) -> Cohort:
+    """Evaluation teams running shared SWE-bench / tau-bench style harnesses: the same harness
+    system prompt across teams (orgs of 2-4 accounts), every team runs the whole task list in
+    the same order (tasks repeat across teams), real multi-turn tool loops, temperature 0, cloud
+    servers, and sweeps on the new model within hours of its release."""
+    return Cohort(
+        "harness_runner",
+        "harness_runner",
+        accounts,
+        exchanges,
+        Population(
+            email="company",
+            org_size=(2, 4),
+            payment="org",
+            clients=(("litellm", 0.4), ("openai-python", 0.3), ("anthropic-python", 0.3)),
+            volume_sigma=0.5,
+            signup=Signup("old", 0, 400, 0.05),
+            network=Network("datacenter", 2.0, roaming=0.02),
+        ),
+        Traffic(
+            capabilities=(("agentic", 0.5), ("swe", 0.5)),
+            wrappers=(("swe", "harness_swe"), ("agentic", "harness_tau")),
+            system="harness",
+            coverage="sweep",
+            tools=(4, 12),
+            tool_loop=True,
+            max_tokens=((4096, 0.5), (8192, 0.5)),
+            temperature=((0.0, 1.0),),
+            per_account_noise=0.0,
+            output_mean=500,
+            model=ModelUse(0.2, 0.7, 2, 12),
+        ),
+        Timing("flat", session_mean=15, gap_s=8),
+    )
+
+
+def trajectory_dataset(accounts: int, exchanges: int) -> Cohort:
+    """A customer building a (permitted) agent-trajectory dataset for its own model: tools
+    described, whole trajectories asked for in one response, never a tool loop - the same
+    request shape as one-shot trajectory harvesting, from a few accounts of one company on its
+    own servers, templated and steady."""
+    return Cohort(
+        "trajectory_dataset",
+        "trajectory_dataset",
+        accounts,
+        exchanges,
+        Population(
+            email="company",
+            orgs=max(accounts // 3, 1),
+            payment="org",
+            clients=(("openai-python", 0.5), ("anthropic-python", 0.5)),
+            volume_sigma=0.6,
+            signup=Signup("old", 0, 300, 0.0),
+            network=Network("datacenter", 2.0, roaming=0.0),
+        ),
+        Traffic(
+            capabilities=(("agentic", 0.6), ("swe", 0.4)),
+            wrappers=(("*", "dataset_trajectory"),),
+            templates_per_account=2,
+            coverage="systematic",
+            conversation="single",
+            system="dataset",
+            tools=(3, 14),
+            max_tokens=((8192, 0.5), (16000, 0.5)),
+            temperature=((0.8, 0.5), (1.0, 0.5)),
+            per_account_noise=0.05,
+            output_mean=1400,
+            model=ModelUse(0.3, 0.5, 24, 48),
+        ),
+        Timing("diurnal", peak_hour=11, weekend=0.7, session_mean=120, gap_s=4, regular=True),
+    )
+
+
 PERSONAS: dict[str, PersonaFactory] = {
     "individual_developer": individual_developer,
     "product_app": product_app,
@@ -359,4 +470,7 @@ PERSONAS: dict[str, PersonaFactory] = {
     "campus": campus,
     "reseller": reseller,
     "synthetic_data": synthetic_data,
+    "oss_agent_user": oss_agent_user,
+    "harness_runner": harness_runner,
+    "trajectory_dataset": trajectory_dataset,
 }

@@ -17,15 +17,21 @@ from distillguard.simulate.tactics import (
     Campaign,
     Capabilities,
     ClientMix,
+    CoverageSweep,
     HumanJitter,
+    LongHorizonDecomposition,
     LowAndSlow,
     ModelPivot,
+    OrdinaryAccounts,
     Pathway,
     PaymentReuse,
+    PhaseShift,
     ProxyNetwork,
+    QuietAged,
     Sampling,
     SyncTiming,
     TrafficMixing,
+    TrajectorySynthesis,
     Wrappers,
 )
 
@@ -163,6 +169,44 @@ def _agentic(cid: str, accounts: int, exchanges: int) -> Campaign:
     )
 
 
+def _agentic_harvest(cid: str, accounts: int, exchanges: int) -> Campaign:
+    """One-shot trajectories and long-horizon decomposition over a sharded task grid, from
+    ordinary-looking accounts (~100 requests a month each), part switching to reasoning traces
+    for supplied answers midway."""
+    return Campaign(
+        cid,
+        accounts,
+        exchanges,
+        (
+            Wrappers(obfuscated=True),
+            TrajectorySynthesis(0.55),
+            LongHorizonDecomposition(0.45),
+            CoverageSweep(templates=8),
+            OrdinaryAccounts(),
+            PhaseShift(0.5, 0.4, "reasoning_trace"),
+            Sampling(((8192, 0.4), (16000, 0.4), (32000, 0.2)), ((1.0, 0.6), (0.7, 0.4)), 0.3),
+        ),
+    )
+
+
+def _quiet_aged(cid: str, accounts: int, exchanges: int, start_day: float = 3.0) -> Campaign:
+    """Aged accounts woken on one day, each on its own home line, in real multi-turn tool loops
+    on long-horizon and agentic work: nothing shared but the day they started and the asks."""
+    return Campaign(
+        cid,
+        accounts,
+        exchanges,
+        (
+            Wrappers(obfuscated=True),
+            Capabilities(
+                (("agentic", 0.4), ("swe", 0.3), ("long_horizon", 0.3)), fabricated_history=0.0
+            ),
+            Sampling(((16000, 0.5), (32000, 0.5)), ((1.0, 0.7), (0.7, 0.3)), noise=0.2),
+            QuietAged(start_day=start_day),
+        ),
+    )
+
+
 _BENCH_PERSONAS: tuple[tuple[str, int, int], ...] = (
     ("individual_developer", 1400, 60_000),
     ("product_app", 120, 70_000),
@@ -172,6 +216,9 @@ _BENCH_PERSONAS: tuple[tuple[str, int, int], ...] = (
     ("campus", 500, 30_000),
     ("reseller", 6, 50_000),
     ("synthetic_data", 25, 40_000),
+    ("oss_agent_user", 700, 45_000),
+    ("harness_runner", 36, 30_000),
+    ("trajectory_dataset", 6, 12_000),
 )
 _BENCH_CAMPAIGNS: tuple[Campaign, ...] = (
     _hydra("hydra-proxy-mix", 150, 40_000),
@@ -179,6 +226,8 @@ _BENCH_CAMPAIGNS: tuple[Campaign, ...] = (
     _loud("loud-sync", 60, 30_000),
     _coercion("multilingual-coercion", 120, 18_000),
     _agentic("agentic-swe", 80, 15_000),
+    _agentic_harvest("agentic-harvest", 250, 12_000),
+    _quiet_aged("quiet-aged", 25, 3_000),
 )
 
 
@@ -189,7 +238,7 @@ def _scaled(rows: tuple[tuple[str, int, int], ...], f: float) -> tuple[tuple[str
 PRESETS: dict[str, Preset] = {
     "benchmark": Preset(
         "benchmark",
-        "every persona and five campaigns of different styles; ~525 K exchanges, ~3,100 accounts",
+        "every persona and seven campaigns of different styles; ~627 K exchanges, ~4,100 accounts",
         datetime(2026, 3, 2, tzinfo=UTC),
         14,
         6.7,
@@ -265,7 +314,7 @@ PRESETS: dict[str, Preset] = {
         20.6,
         _scaled(_BENCH_PERSONAS, 50),
         (
-            _agentic("jun-A-agentic", 12_000, 15_000_000),
+            _agentic("jun-A-agentic", 9_250, 14_610_000),
             Campaign(
                 "jun-B-swe-slow",
                 9_000,
@@ -283,6 +332,8 @@ PRESETS: dict[str, Preset] = {
                 ),
             ),
             _hydra("jun-C-hydra", 4_000, 5_000_000),
+            _agentic_harvest("jun-D-agentic-harvest", 2_500, 350_000),
+            _quiet_aged("jun-E-quiet-aged", 250, 40_000, start_day=9.0),
         ),
     ),
 }

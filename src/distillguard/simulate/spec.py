@@ -35,21 +35,24 @@ class Network:
     """Where requests come from.
 
     ``residential``: 1–3 home IPs per account on its country's ISPs; ``datacenter``: the customer's
-    own cloud servers (IPs shared within an org); ``nat``: everyone behind a small pool of NAT
-    addresses; ``proxy_datacenter`` / ``proxy_residential``: a rented pool of ``pool_size`` exit
-    addresses shared by all accounts, each account using ``sticky`` of them (0 = any, per request).
+    own cloud servers (IPs shared within an org); ``home_cloud``: home IPs, except that
+    ``cloud_share`` of the accounts each run from one address of their own on a small cloud host
+    (a VPS); ``nat``: everyone behind a small pool of NAT addresses; ``proxy_datacenter`` /
+    ``proxy_residential``: a rented pool of ``pool_size`` exit addresses shared by all accounts,
+    each account using ``sticky`` of them (0 = any, per request).
     ``roaming`` is the share of requests from a second, random network (VPN, mobile, travel).
     """
 
-    kind: Literal["residential", "datacenter", "nat", "proxy_datacenter", "proxy_residential"] = (
-        "residential"
-    )
+    kind: Literal[
+        "residential", "datacenter", "home_cloud", "nat", "proxy_datacenter", "proxy_residential"
+    ] = "residential"
     ips_per_account: float = 1.5
     pool_size: int = 0
     sticky: int = 0
     asns: tuple[int, ...] = ()
     pool_countries: tuple[str, ...] = ()
     roaming: float = 0.03
+    cloud_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -88,35 +91,80 @@ class ModelUse:
 
 @dataclass(frozen=True)
 class Population:
-    """The accounts of a cohort and what stays fixed per account."""
+    """The accounts of a cohort and what stays fixed per account.
+
+    ``orgs`` > 0 puts the accounts into that many organisations (heavy-tailed sizes);
+    ``org_size`` = (lo, hi) instead groups consecutive accounts into organisations of lo..hi
+    accounts each. ``email="blend"`` draws each account's origin from ``origins`` (``student``:
+    an edu address at one of many universities, ``startup``: its own company domain,
+    ``individual``: a consumer address). ``payment="groups"`` gives ``payment_share`` of the
+    accounts cards shared by ``payment_group`` = (lo, hi) accounts each, the rest their own.
+    ``active_from_day`` starts every account's traffic on that day of the window (within
+    ``active_spread_h`` hours), whenever the account was created.
+    """
 
     countries: Weights = ()
-    email: Literal["consumer", "company", "edu", "campus", "mixed"] = "consumer"
+    email: Literal["consumer", "company", "edu", "campus", "mixed", "blend"] = "consumer"
     email_domains: int = 0
     company_share: float = 0.3
+    origins: Weights = (("individual", 1.0),)
     orgs: int = 0
-    payment: Literal["own", "org", "shared", "none"] = "own"
+    org_size: tuple[int, int] = (0, 0)
+    payment: Literal["own", "org", "shared", "groups", "none"] = "own"
     payments: int = 0
+    payment_group: tuple[int, int] = (2, 4)
+    payment_share: float = 0.0
     keys_per_account: float = 1.3
     clients: Weights = (("openai-python", 1.0),)
     volume_sigma: float = 1.2
     signup: Signup = field(default_factory=Signup)
     network: Network = field(default_factory=Network)
     lifetime_days: float = 0.0
+    active_from_day: float | None = None
+    active_spread_h: float = 18.0
+
+
+@dataclass(frozen=True)
+class Phase:
+    """From ``at`` (a fraction of the window) on, ``share`` of the rows switch to another
+    capability with another wrapper set (single turn, no tools)."""
+
+    at: float = 0.5
+    share: float = 0.4
+    capability: str = "qa_pair"
+    wrapper: str = "trace"
 
 
 @dataclass(frozen=True)
 class Traffic:
-    """What rows look like: payload capability mix, wrappers, conversation shape, parameters."""
+    """What rows look like: payload capability mix, wrappers, conversation shape, parameters.
+
+    ``coverage``: ``popular`` (a few payloads often), ``uniform``, ``systematic`` (the stream's
+    rows walk one shuffled payload list, so accounts get consecutive slices), ``grid`` (rows walk
+    a shuffled grid of payload x environment x tool set, so no grid cell is used twice until the
+    grid is exhausted; the environment and tool list are written into the prompt and the tool
+    set fixes ``tool_count``) or ``sweep`` (every account walks the same payload list from its
+    start, one payload per session, as benchmark harnesses do).
+    ``shared_templates`` > 0: all accounts draw their wrapper from the same few variants.
+    ``state_caps``: capabilities whose first turn carries a pasted project state (progress, file
+    tree, decisions). ``tool_loop``: later turns of a conversation are tool results sent back,
+    with the same tool definitions, and input tokens that grow with the history.
+    """
 
     capabilities: Weights = (("chat", 1.0),)
     wrappers: tuple[tuple[str, str], ...] = (("*", "plain"),)
     templates_per_account: int = 0
-    coverage: Literal["popular", "systematic", "uniform"] = "popular"
+    shared_templates: int = 0
+    coverage: Literal["popular", "systematic", "uniform", "grid", "sweep"] = "popular"
     conversation: Literal["multi", "single", "none"] = "multi"
     fabricated_history: float = 0.0
-    system: Literal["none", "app", "agent", "generic", "mixed"] = "none"
+    system: Literal[
+        "none", "app", "agent", "generic", "mixed", "oss_agent", "harness", "harvest", "dataset"
+    ] = "none"
     tools: tuple[int, int] = (0, 0)
+    state_caps: tuple[str, ...] = ()
+    tool_loop: bool = False
+    phase: Phase | None = None
     max_tokens: tuple[tuple[int, float], ...] = ((1024, 0.5), (4096, 0.5))
     temperature: tuple[tuple[float, float], ...] = ((1.0, 0.6), (0.7, 0.4))
     per_account_noise: float = 0.3

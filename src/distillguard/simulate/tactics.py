@@ -17,6 +17,7 @@ from distillguard.simulate.spec import (
     Cohort,
     ModelUse,
     Network,
+    Phase,
     Population,
     Signup,
     Timing,
@@ -221,7 +222,10 @@ class Wrappers(Tactic):
             (cap, w.rstrip("~") + ("~" if self.obfuscated else "")) for cap, w in c.traffic.wrappers
         )
         tpa = 0 if self.obfuscated else self.templates_per_account
-        return _traffic(c, wrappers=wr, templates_per_account=tpa)
+        ph = c.traffic.phase
+        if ph is not None:
+            ph = replace(ph, wrapper=ph.wrapper.rstrip("~") + ("~" if self.obfuscated else ""))
+        return _traffic(c, wrappers=wr, templates_per_account=tpa, phase=ph)
 
 
 @dataclass(frozen=True)
@@ -298,6 +302,190 @@ class ClientMix(Tactic):
         return _pop(c, clients=self.clients)
 
 
+# Client libraries as spread as ordinary developers' (see personas.individual_developer).
+_ORDINARY_CLIENTS: Weights = (
+    ("openai-python", 0.3),
+    ("anthropic-python", 0.25),
+    ("httpx", 0.1),
+    ("requests", 0.1),
+    ("langchain", 0.1),
+    ("openai-node", 0.1),
+    ("curl", 0.05),
+)
+
+
+def _obfuscated(c: Cohort) -> bool:
+    return any(w.endswith("~") for _, w in c.traffic.wrappers)
+
+
+def _add_caps(c: Cohort, caps: dict[str, float], wrapper: str, *, replace_all: bool) -> Cohort:
+    """Add (or, first time, replace) capabilities carried by one wrapper set."""
+    wset = wrapper + ("~" if _obfuscated(c) else "")
+    old_caps = {} if replace_all else dict(c.traffic.capabilities)
+    old_wrap = {} if replace_all else dict(c.traffic.wrappers)
+    old_wrap.pop("*", None)
+    for cap, w in caps.items():
+        old_caps[cap] = old_caps.get(cap, 0.0) + w
+        old_wrap[cap] = wset
+    return _traffic(c, capabilities=tuple(old_caps.items()), wrappers=tuple(old_wrap.items()))
+
+
+def _is_agentic_mix(c: Cohort) -> bool:
+    wrappers = {w.rstrip("~") for _, w in c.traffic.wrappers}
+    return bool(wrappers & {"trajectory", "decompose"})
+
+
+@dataclass(frozen=True)
+class TrajectorySynthesis(Tactic):
+    """One-shot trajectory synthesis: tools are defined (``tool_count`` > 0) but the prompt asks
+    for the whole agent run written out in one response (plan, every tool call with arguments,
+    expected observations, error handling, final answer). Never a tool loop: every request is
+    the first turn of a new conversation, no tool result is ever sent back. Public record: the
+    June 2026 campaign targeted agentic reasoning and tool use; eliciting whole trajectories
+    without running tools is the cheap way to harvest them."""
+
+    name: ClassVar[str] = "trajectory_synthesis"
+    weight: float = 0.5
+    tools: tuple[int, int] = (3, 14)
+
+    def apply(self, c: Cohort) -> Cohort:
+        w = self.weight / 2
+        c = _add_caps(c, {"agentic": w, "swe": w}, "trajectory", replace_all=not _is_agentic_mix(c))
+        return _traffic(
+            c, conversation="single", fabricated_history=0.0, tools=self.tools, system="harvest"
+        )
+
+
+@dataclass(frozen=True)
+class LongHorizonDecomposition(Tactic):
+    """Long-horizon decomposition: a large project cut into many requests, each a new
+    conversation (``turn_index`` 0) that carries the state pasted into the prompt (progress so
+    far, file tree, decisions) instead of a conversation history. Public record: long-horizon
+    tasks were among the June 2026 campaign's targets."""
+
+    name: ClassVar[str] = "long_horizon_decomposition"
+    weight: float = 0.3
+
+    def apply(self, c: Cohort) -> Cohort:
+        c = _add_caps(
+            c, {"long_horizon": self.weight}, "decompose", replace_all=not _is_agentic_mix(c)
+        )
+        states = tuple(dict.fromkeys((*c.traffic.state_caps, "long_horizon")))
+        return _traffic(c, conversation="single", fabricated_history=0.0, state_caps=states)
+
+
+@dataclass(frozen=True)
+class CoverageSweep(Tactic):
+    """Coverage sweep: the accounts walk disjoint slices of one task grid (task x environment x
+    tool set, written into the prompt), so no two accounts repeat a task; what they share is a
+    handful of wrapper variants (``templates``) and of system prompts, across many unrelated
+    organisations. Public record: harvesting operations shard a task list across accounts to
+    maximise coverage while keeping each account unremarkable."""
+
+    name: ClassVar[str] = "coverage_sweep"
+    templates: int = 8
+
+    def apply(self, c: Cohort) -> Cohort:
+        return _traffic(c, coverage="grid", shared_templates=self.templates, system="harvest")
+
+
+@dataclass(frozen=True)
+class OrdinaryAccounts(Tactic):
+    """Ordinary-looking accounts: each its own organisation, on a home network or one small
+    cloud server, working hours in its own time zone, few requests each (set the campaign's
+    exchanges to ~100 per account per month); origins mixed (student sign-ups, small startups,
+    individuals); ``card_share`` of the accounts pay with cards shared by ``card_group``
+    accounts. Public record: access through education and startup programmes, shared payment
+    methods, traffic made to look like ordinary users."""
+
+    name: ClassVar[str] = "ordinary_accounts"
+    origins: Weights = (("student", 0.4), ("startup", 0.15), ("individual", 0.45))
+    cloud_share: float = 0.25
+    card_share: float = 0.5
+    card_group: tuple[int, int] = (2, 4)
+    created_days: float = 150.0
+
+    def apply(self, c: Cohort) -> Cohort:
+        c = _pop(
+            c,
+            countries=(),
+            email="blend",
+            origins=self.origins,
+            orgs=0,
+            org_size=(0, 0),
+            payment="groups",
+            payment_share=self.card_share,
+            payment_group=self.card_group,
+            volume_sigma=0.35,
+            signup=Signup("gradual", -self.created_days, self.created_days - 1.0, 0.0),
+            network=Network("home_cloud", 1.3, cloud_share=self.cloud_share, roaming=0.04),
+            clients=_ORDINARY_CLIENTS,
+        )
+        t = Timing("diurnal", peak_hour=15, weekend=0.45, session_mean=2.5, gap_s=110)
+        return replace(c, timing=t)
+
+
+@dataclass(frozen=True)
+class PhaseShift(Tactic):
+    """Midway (``at`` of the window) ``share`` of the traffic switches to another target,
+    by default reconstructing the reasoning for supplied answers. Public record: campaigns
+    changed targets during their run (pivots within the window)."""
+
+    name: ClassVar[str] = "phase_shift"
+    at: float = 0.5
+    share: float = 0.4
+    target: str = "reasoning_trace"
+
+    def apply(self, c: Cohort) -> Cohort:
+        if self.target not in TARGETS:
+            raise ConfigError(
+                f"unknown capability target {self.target!r}; known: {sorted(TARGETS)}"
+            )
+        cap, wset = TARGETS[self.target]
+        wrapper = wset + ("~" if _obfuscated(c) else "")
+        return _traffic(c, phase=Phase(self.at, self.share, cap, wrapper))
+
+
+@dataclass(frozen=True)
+class QuietAged(Tactic):
+    """Quiet aged accounts: created long ago (``min_age_days``..``max_age_days`` before the
+    window), each with its own stable home address, organisation, card and time zone (no
+    shared infrastructure), working long-horizon and agentic tasks in genuine multi-turn
+    sessions with tool results sent back; all of them start on ``start_day``. Public record:
+    aged accounts bought or held in reserve and woken together for one operation."""
+
+    name: ClassVar[str] = "quiet_aged"
+    start_day: float = 3.0
+    min_age_days: float = 200.0
+    max_age_days: float = 1100.0
+    session_mean: float = 8.0
+
+    def apply(self, c: Cohort) -> Cohort:
+        c = _pop(
+            c,
+            countries=(),
+            email="mixed",
+            company_share=0.2,
+            orgs=0,
+            payment="own",
+            volume_sigma=0.4,
+            signup=Signup("old", -self.min_age_days, self.max_age_days - self.min_age_days, 0.0),
+            network=Network("residential", 1.0, roaming=0.0),
+            active_from_day=self.start_day,
+            active_spread_h=20.0,
+            clients=_ORDINARY_CLIENTS,
+        )
+        c = _traffic(
+            c,
+            conversation="multi",
+            fabricated_history=0.0,
+            tool_loop=True,
+            tools=(c.traffic.tools[0] or 4, c.traffic.tools[1] or 14),
+        )
+        t = Timing("diurnal", peak_hour=16, weekend=0.5, session_mean=self.session_mean, gap_s=45)
+        return replace(c, timing=t)
+
+
 TACTICS: dict[str, type[Tactic]] = {
     cls.name: cls
     for cls in (
@@ -314,6 +502,12 @@ TACTICS: dict[str, type[Tactic]] = {
         ModelPivot,
         Sampling,
         ClientMix,
+        TrajectorySynthesis,
+        LongHorizonDecomposition,
+        CoverageSweep,
+        OrdinaryAccounts,
+        PhaseShift,
+        QuietAged,
     )
 }
 

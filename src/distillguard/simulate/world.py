@@ -175,6 +175,12 @@ CLIENTS: tuple[Client, ...] = (
         _CHROME_TLS,
     ),
     Client("coding-agent", ("cline/3.2.0", "aider/0.72.1", "continue/0.9.2"), _NODE_TLS),
+    # A popular open-source coding agent (appended last: earlier variant indices stay put).
+    Client(
+        "oss-agent",
+        ("openhand-coder/1.4.2", "openhand-coder/1.5.0", "openhand-coder/1.5.1"),
+        _NODE_TLS,
+    ),
 )
 CLIENT_NAMES = tuple(c.name for c in CLIENTS)
 
