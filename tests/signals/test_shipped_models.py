@@ -12,7 +12,13 @@ import pyarrow as pa
 import pytest
 
 from distillguard.cli import main
-from distillguard.signals import capability, compute_request_signals, corpora, elicitation
+from distillguard.signals import (
+    agentic,
+    capability,
+    compute_request_signals,
+    corpora,
+    elicitation,
+)
 from distillguard.signals._model import LinearTextModel, load, model_path, save
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +55,7 @@ def test_detection_signals_need_no_corpus_package(monkeypatch: pytest.MonkeyPatc
         raise AssertionError("detection read a corpus package")
 
     monkeypatch.setattr(corpora, "_locate", absent)
-    for cached in (capability.model, elicitation.models):
+    for cached in (capability.model, elicitation.models, agentic.models):
         cached.cache_clear()
     try:
         table = pa.table(
@@ -66,7 +72,7 @@ def test_detection_signals_need_no_corpus_package(monkeypatch: pytest.MonkeyPatc
         feats = compute_request_signals(table)
         assert feats.column("capability").to_pylist()[0] == "coding"
     finally:
-        for cached in (capability.model, elicitation.models):
+        for cached in (capability.model, elicitation.models, agentic.models):
             cached.cache_clear()
 
 
@@ -78,7 +84,7 @@ def test_shipped_models_are_what_the_pinned_corpora_train(tmp_path: Path) -> Non
     from distillguard.signals.train import train_all
 
     train_all(tmp_path)
-    for name in ("capability", "elicitation"):
+    for name in ("capability", "elicitation", "agentic"):
         assert _same(load(tmp_path / f"{name}.npz"), load(model_path(name))), name
 
 

@@ -2,8 +2,9 @@
 
 Everything here is an Ibis expression, so it runs unchanged on DuckDB or Spark; only the per-account
 result (one row per account) comes back to Python. Features describe *how* an account uses the API:
-volume, conversation structure, output budget, sampling settings, timing, infrastructure spread,
-and how fast it moved to a newly released model.
+volume, conversation structure (and whether its tool definitions ever start a tool loop), output
+budget, sampling settings, timing, infrastructure spread, and how fast it moved to a newly released
+model.
 """
 
 from __future__ import annotations
@@ -32,15 +33,28 @@ def account_features(t: ir.Table) -> ir.Table:
         _ratio=(t.output_tokens.cast("float64") + 1.0) / (t.input_tokens.cast("float64") + 1.0),
     )
     # Conversation continuity: logged turns / turns implied by the highest turn index.
+    # Tools without a loop: of the requests that carry tool definitions, the share whose
+    # conversation has no other logged turn. A real agent sends each tool result back in a next
+    # turn of the same conversation; a request that defines tools and is never continued asked
+    # for the whole run at once (or is a one-shot function call). Requests without a
+    # conversation id cannot say, so they are left out (null when none is left).
     conv = (
         t.filter(t.conversation_id.notnull())
         .group_by(["account_id", "conversation_id"])
-        .aggregate(_logged=ibis._.count(), _implied=(ibis._.turn_index.fill_null(0).max() + 1))
+        .aggregate(
+            _logged=ibis._.count(),
+            _implied=(ibis._.turn_index.fill_null(0).max() + 1),
+            _tools=(ibis._.tool_count.fill_null(0) > 0).cast("int64").sum(),
+        )
         .group_by("account_id")
         .aggregate(
             n_conversations=ibis._.count(),
             continuity=(ibis._._logged.sum().cast("float64") / ibis._._implied.sum()),
             multi_turn_conv_share=_share(ibis._._logged > 1),
+            tool_no_loop_share=(
+                ibis.ifelse(ibis._._logged == 1, ibis._._tools, 0).sum().cast("float64")
+                / ibis._._tools.sum().nullif(0)
+            ),
         )
     )
     hours = {f"h{h:02d}": (t._hour == h).cast("int64").sum() for h in range(HOURS)}

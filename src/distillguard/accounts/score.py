@@ -40,6 +40,13 @@ HARVEST_INDICATORS: tuple[Indicator, ...] = (
     Indicator("out_in_ratio", "rank", 0.2, "long outputs for short inputs"),
     Indicator("young_at_first_use", "rank", 0.15, "account used at once after sign-up"),
     Indicator("ip_rotation", "share", 0.3, "a new network for nearly every request (proxy pool)"),
+    Indicator(
+        "trajectory_share", "share", 0.5, "asks for a whole agent trajectory in one response"
+    ),
+    Indicator("state_carry_share", "share", 0.4, "pastes a long project's state for its next step"),
+    Indicator(
+        "tools_without_loop", "share", 0.25, "defines tools but never sends a tool result back"
+    ),
 )
 
 

@@ -15,7 +15,10 @@ import polars as pl
 from distillguard.accounts.features import HOURS, account_features
 from distillguard.accounts.score import harvest_scores, org_excess
 
-__all__ = ["account_table", "derive_account_columns", "score_accounts"]
+__all__ = ["MIN_TOOL_LOOP_REQUESTS", "account_table", "derive_account_columns", "score_accounts"]
+
+# Fewer requests than this say nothing about a tool loop (one request is always "never continued").
+MIN_TOOL_LOOP_REQUESTS = 3
 
 
 def account_table(requests: ir.Table) -> pl.DataFrame:
@@ -32,7 +35,8 @@ def account_table(requests: ir.Table) -> pl.DataFrame:
 
 def derive_account_columns(raw: pl.DataFrame) -> pl.DataFrame:
     """``idx`` (dense, in ``account_id`` order) and the features computed from the aggregates:
-    hour shares, log median gap, gap CV (timing regularity), IP rotation and youth at first use."""
+    hour shares, log median gap, gap CV (timing regularity), IP rotation, youth at first use and
+    tools without a tool loop."""
     acc = raw.sort("account_id").with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
     n = pl.col("n").cast(pl.Float64)
     hour_cols = [f"h{h:02d}" for h in range(HOURS)]
@@ -48,6 +52,13 @@ def derive_account_columns(raw: pl.DataFrame) -> pl.DataFrame:
         .fill_nan(None)
         .alias("ip_rotation"),
         (-(age_hours.clip(lower_bound=0.0) + 1.0).log10()).alias("young_at_first_use"),
+        # Share of all requests that define tools in a conversation never continued: an
+        # evaluation sweep with a few function-calling items stays low, an account whose agent
+        # traffic never runs a tool loop is near 1. Null when the account sent no conversation ids
+        # or too few requests to show a loop.
+        pl.when(pl.col("n_conversations").is_not_null() & (pl.col("n") >= MIN_TOOL_LOOP_REQUESTS))
+        .then(pl.col("tool_share") * pl.col("tool_no_loop_share").fill_null(0.0))
+        .alias("tools_without_loop"),
     )
 
 

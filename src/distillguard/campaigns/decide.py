@@ -82,11 +82,16 @@ _UNITS: dict[str, tuple[str, str]] = {
     "out_in_ratio": ("output/input tokens (geometric mean)", "pow10"),
     "young_at_first_use": ("hours from sign-up to first request", "age"),
     "ip_rotation": ("share of requests from a network new to the account", "identity"),
+    "trajectory_share": ("share of sampled requests", "identity"),
+    "state_carry_share": ("share of sampled requests", "identity"),
+    "tools_without_loop": ("share of requests defining tools, never continued", "identity"),
 }
 _SIGNAL_SAMPLE_FILTER: dict[str, pl.Expr] = {
     "behaviour.trace_share": pl.col("trace_reconstruction") > 0.5,
     "behaviour.elicitation_share": pl.col("elicitation") > 0.5,
     "behaviour.cap_grading_reward": pl.col("capability") == "grading_reward",
+    "behaviour.trajectory_share": pl.col("trajectory") > 0.5,
+    "behaviour.state_carry_share": pl.col("state_carry") > 0.5,
 }
 
 

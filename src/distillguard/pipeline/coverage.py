@@ -25,6 +25,9 @@ SIGNAL_FIELDS: dict[str, tuple[str, ...]] = {
     "prompt_template": ("prompt",),
     "system_prompt": ("system_prompt",),
     "conversation_continuity": ("conversation_id", "turn_index"),
+    "agentic_elicitation": ("prompt",),
+    # Tools without a loop: a loop can only be seen in conversations.
+    "tool_loop": ("conversation_id",),
     "output_budget": ("max_tokens",),
     "token_ratio": ("output_tokens",),
     "signup_age": ("account_created_at",),

@@ -1,6 +1,6 @@
 """One pass over distinct prompts for every text model: featurise each batch once, multiply by
-the stacked weights of the elicitation, trace-reconstruction and capability models, and cache
-the raw scores so both signals read them."""
+the stacked weights of the elicitation, trace-reconstruction, capability, trajectory and
+state-carry models, and cache the raw scores so every signal reads them."""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ from distillguard.signals._text import features, map_batches
 
 @cache
 def _bank() -> tuple[np.ndarray, tuple[LinearTextModel, ...]]:
-    from distillguard.signals import capability, elicitation  # both import this module
+    from distillguard.signals import agentic, capability, elicitation  # they import this module
 
     e, t = elicitation.models()
-    models = (e, t, capability.model())
+    traj, state = agentic.models()
+    models = (e, t, capability.model(), traj, state)
     return np.ascontiguousarray(np.hstack([m.weights for m in models])), models
 
 
+_NAMES = ("elicitation", "trace", "capability", "trajectory", "state_carry")
 _CACHE: list[tuple[pa.Array, dict[str, np.ndarray]]] = []
 
 
@@ -34,8 +36,9 @@ def _batch(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decisions(distinct: pa.Array) -> dict[str, np.ndarray]:
-    """Raw decision scores of each model for ``distinct`` prompts (``elicitation``, ``trace``:
-    ``(n, 1)``; ``capability``: ``(n, k)``), cached by identity of ``distinct``."""
+    """Raw decision scores of each model for ``distinct`` prompts (``elicitation``, ``trace``,
+    ``trajectory``, ``state_carry``: ``(n, 1)``; ``capability``: ``(n, k)``), cached by identity
+    of ``distinct``."""
     for arr, out in _CACHE:
         if arr is distinct:
             return out
@@ -45,7 +48,7 @@ def decisions(distinct: pa.Array) -> dict[str, np.ndarray]:
     cues = np.vstack([p[1] for p in parts]) if parts else np.zeros((0, 1))
     result: dict[str, np.ndarray] = {}
     col = 0
-    for name, m in zip(("elicitation", "trace", "capability"), models, strict=True):
+    for name, m in zip(_NAMES, models, strict=True):
         k = m.weights.shape[1]
         cue = cues if m.cue_weights.shape[0] else np.zeros((len(scores), 0))
         result[name] = m.decision(scores[:, col : col + k].astype(np.float64), cue)

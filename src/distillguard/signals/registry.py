@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from distillguard.errors import ConfigError
 from distillguard.signals._text import prompt_column
+from distillguard.signals.agentic import AgenticSignal
 from distillguard.signals.base import RequestSignal
 from distillguard.signals.capability import CapabilitySignal
 from distillguard.signals.elicitation import ElicitationSignal
@@ -36,6 +37,7 @@ class PromptLengthSignal(RequestSignal):
 REQUEST_SIGNALS: dict[str, type[RequestSignal]] = {
     "elicitation": ElicitationSignal,
     "capability": CapabilitySignal,
+    "agentic": AgenticSignal,
     "skeleton": SkeletonSignal,
     "lang": LangSignal,
     "length": PromptLengthSignal,
@@ -76,7 +78,8 @@ def compute_request_signals(table: pa.Table, signals: tuple[str, ...] | None = N
     """Per-request features for every row of ``table`` (same order and length).
 
     Columns: ``request_id``, ``elicitation``, ``trace_reconstruction`` (float32 in [0, 1]),
-    ``capability`` (string), ``capability_conf`` (float32), ``skeleton`` (uint64),
+    ``capability`` (string), ``capability_conf`` (float32), ``trajectory``, ``state_carry``
+    (float32 in [0, 1]), ``skeleton`` (uint64),
     ``template_id`` (int64), ``lang`` (string), ``prompt_chars`` (int32): see
     :func:`feature_schema`. Identical prompts are computed once; a null or missing prompt gives
     null features.
