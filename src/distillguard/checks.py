@@ -65,8 +65,9 @@ def contract_log(
     null_prompts: bool = True,
 ) -> pa.Table:
     """A small request log with the full schema: ``n_fleet`` accounts of one operator (one
-    /24, one card, one prompt wrapper, requests in the same five-minute slots) and ``n_people``
-    ordinary accounts (own networks, own prompts, own hours); some optional fields are null."""
+    /24, one card, one prompt wrapper and system prompt, requests in the same five-minute
+    slots) and ``n_people`` ordinary accounts (own networks, own prompts, own hours; a third of
+    them send one common system prompt); some optional fields are null."""
     rng = np.random.default_rng(seed)
     rows: list[dict[str, object]] = []
     slots = np.sort(rng.choice(7 * 288, size=requests, replace=False))
@@ -99,6 +100,11 @@ def contract_log(
                     "conversation_id": None if fleet else f"{account}-c{i // 3}",
                     "turn_index": 0 if fleet else i % 3,
                     "prompt": None if (null_prompts and not fleet and i % 10 == 9) else prompt,
+                    "system_prompt": (
+                        "You run the batch. Answer fully."
+                        if fleet
+                        else ("You are a helpful assistant." if k % 3 == 0 else None)
+                    ),
                     "max_tokens": 4096 if fleet else int(rng.integers(200, 900)),
                     "temperature": 0.0 if fleet else None,
                     "input_tokens": 60,

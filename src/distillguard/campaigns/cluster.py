@@ -55,6 +55,12 @@ class ClusterConfig:
     attach_harvest_quantile: float = knob(0.05, 0.0, 1.0, "member quantile a joiner must harvest")
     interlink_ratio: float = knob(0.5, 0.0, None, "between/within link density that merges")
     lookalike_quantile: float = knob(0.9, 0.0, 1.0, "profile columns compared by lookalikes")
+    # Campaign formation from faint links (campaigns.stage.faint_groups): a second community
+    # search over the links too weak for the first, among accounts it left unflagged.
+    faint_min_edge: float = knob(0.02, 0.0, 1.0, "weakest link the faint-link pass uses")
+    faint_families: int = knob(3, 1, None, "families that must agree in a faint-link group")
+    faint_coverage: float = knob(0.3, 0.0, 1.0, "members a family must cover to agree")
+    faint_resolution: float = knob(0.3, 1e-6, 100.0, "Leiden resolution of the faint-link pass")
 
     def __post_init__(self) -> None:
         check_fields(self)

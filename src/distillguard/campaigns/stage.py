@@ -11,7 +11,7 @@ the same two functions with the same scorer.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,15 @@ from distillguard.campaigns.cluster import (
     merge_lookalikes,
 )
 
-__all__ = ["AccountGraph", "CampaignGroups", "Scorer", "build_graph", "campaign_groups"]
+__all__ = [
+    "AccountGraph",
+    "CampaignGroups",
+    "Scorer",
+    "agreeing_families",
+    "build_graph",
+    "campaign_groups",
+    "faint_groups",
+]
 
 Scorer = Callable[[np.ndarray, float], Sequence[tuple[np.ndarray, Any]]]
 """``(labels, slack) -> [(members, result), ...]``: the communities of ``labels`` that score
@@ -86,6 +94,9 @@ def campaign_groups(
 
     1. Leiden communities; those scoring at least ``threshold(size)`` are flagged, those within
        ``lookalike_slack`` of it (and of ``small_campaign`` accounts or more) are near misses.
+       Among the accounts left, groups held together by many faint links of several families
+       that agree (and scoring within ``lookalike_slack`` of the threshold) are campaigns too
+       (:func:`faint_groups`).
     2. Modularity splits large sparse campaigns: the flagged accounts are regrouped among
        themselves (every edge among them) and the regrouped communities that still pass are kept.
     3. Groups as densely linked to each other as inside merge; near misses that behave like a
@@ -101,10 +112,15 @@ def campaign_groups(
             flagged[members] = True
         elif len(members) >= small_campaign:
             near.append(members)
+    faint = faint_groups(weighted, n, flagged, score, threshold, config, slack=lookalike_slack)
     groups = find_communities(weighted, n, config, nodes=flagged, min_edge=0.0)
     confirmed = np.full(n, -1, dtype=np.int64)
     for members, _ in score(groups, 0.0):
         confirmed[members] = int(groups[members[0]])
+    # Faint-link groups keep their own labels: regrouping their accounts by modularity over
+    # faint links would cut them into pieces that no longer show the families' agreement.
+    free = (faint >= 0) & (confirmed < 0)
+    confirmed[free] = faint[free] + max(int(groups.max()), int(confirmed.max()), -1) + 1
     profiles = standardized_profiles(accounts, profile_columns(accounts))
     merged = merge_lookalikes(
         profiles,
@@ -124,3 +140,71 @@ def campaign_groups(
         harvest_quantile=config.attach_harvest_quantile,
     )
     return CampaignGroups(labels=labels, communities=communities, near=near, profiles=profiles)
+
+
+def agreeing_families(result: Any, coverage: float) -> int:
+    """Evidence families that each link at least ``coverage`` of a scored group's members to a
+    member of another organisation (its ``linkage.*`` findings)."""
+    return sum(
+        1
+        for f in getattr(result, "findings", ())
+        if f.signal.startswith("linkage.") and f.observed.get("coverage", 0.0) >= coverage
+    )
+
+
+def faint_groups(
+    weighted: pl.DataFrame,
+    n_accounts: int,
+    flagged: np.ndarray,
+    score: Scorer,
+    threshold: Callable[[int], float],
+    config: ClusterConfig,
+    *,
+    slack: float = 0.0,
+) -> np.ndarray:
+    """Group label per account (``-1``: none) of groups formed by many faint but consistent
+    links.
+
+    A quiet operation — ordinary-looking accounts, each its own organisation, a card shared by
+    two to four of them, a handful of wrappers and system prompts across the fleet — leaves no
+    pair strongly linked: each pair shares one or two faint families, and after harvest scaling
+    its clustering weight stays under ``min_edge``, so the first community search never sees it.
+    What gives it away is that, over the group, several *different* families each tie a good
+    share of the members together across organisations.
+
+    Leiden is run again over the accounts the first pass left unflagged, on every link of weight
+    ``faint_min_edge`` or more, at resolution ``faint_resolution`` (larger, sparser groups), and
+    pieces as densely linked to each other as inside are put back together
+    (:func:`~distillguard.campaigns.cluster.merge_interlinked`). A community found there is a
+    campaign when at least
+    ``faint_families`` evidence families each cover ``faint_coverage`` of its members across
+    organisations **and** it scores within ``slack`` of its threshold (the same scorer: harvest
+    and coordination). The slack is the one a near miss gets when a lookalike campaign
+    corroborates it; here the corroboration is the agreement of independent families, which the
+    pairwise fusion cannot see (each pair carries only one or two of them). One faint family,
+    however many accounts share it (an open-source agent's default prompt, a campus network),
+    cannot pass, nor can two.
+    """
+    out = np.full(n_accounts, -1, dtype=np.int64)
+    rest = ~flagged
+    if config.faint_min_edge >= config.min_edge or rest.sum() < config.min_accounts:
+        return out
+    # A fleet linked evenly by faint links has no internal structure, and modularity at the
+    # usual resolution cuts it into arcs anyway (the lattices of large shared-value groups are
+    # rings), splitting the small cliques (cards shared by three) between them: search at a lower
+    # resolution, and put back together pieces as densely linked to each other as inside.
+    groups = find_communities(
+        weighted,
+        n_accounts,
+        replace(config, resolution=config.faint_resolution),
+        nodes=rest,
+        min_edge=config.faint_min_edge,
+    )
+    faint = weighted.filter(pl.col("weight") >= config.faint_min_edge)
+    groups = merge_interlinked(faint, groups, ratio=config.interlink_ratio)
+    for members, result in score(groups, slack):
+        if result.score < threshold(len(members)) - slack:
+            continue
+        if agreeing_families(result, config.faint_coverage) >= config.faint_families:
+            out[members] = int(groups[members[0]])
+    return out

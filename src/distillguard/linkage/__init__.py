@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from distillguard.linkage.base import EDGE_SCHEMA, LinkContext, Linker, empty_edges
+from distillguard.linkage.coverage import CoverageLinker
 from distillguard.linkage.dense import DenseBlockLinker
 from distillguard.linkage.registry import (
     LINKERS,
@@ -30,6 +31,7 @@ from distillguard.linkage.shared_keys import (
 )
 from distillguard.linkage.similar import TemplateLinker, TwinLinker
 from distillguard.linkage.sync import SyncLinker
+from distillguard.linkage.system_prompt import SystemPromptLinker
 
 
 def link_accounts(ctx: LinkContext, linkers: list[Linker] | None = None) -> pl.DataFrame:
@@ -44,6 +46,7 @@ __all__ = [
     "EDGE_SCHEMA",
     "LINKERS",
     "ClientLinker",
+    "CoverageLinker",
     "DenseBlockLinker",
     "EmailLinker",
     "LinkContext",
@@ -53,6 +56,7 @@ __all__ = [
     "SharedKeyLinker",
     "SignupLinker",
     "SyncLinker",
+    "SystemPromptLinker",
     "TemplateLinker",
     "TwinLinker",
     "build_linkers",

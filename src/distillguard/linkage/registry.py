@@ -15,6 +15,7 @@ from typing import Any
 
 from distillguard.errors import ConfigError
 from distillguard.linkage.base import Linker
+from distillguard.linkage.coverage import CoverageLinker
 from distillguard.linkage.dense import DenseBlockLinker
 from distillguard.linkage.shared_keys import (
     ClientLinker,
@@ -26,6 +27,7 @@ from distillguard.linkage.shared_keys import (
 )
 from distillguard.linkage.similar import TemplateLinker, TwinLinker
 from distillguard.linkage.sync import SyncLinker
+from distillguard.linkage.system_prompt import SystemPromptLinker
 
 LINKERS: dict[str, type[Linker]] = {
     "payment": PaymentLinker,
@@ -36,6 +38,8 @@ LINKERS: dict[str, type[Linker]] = {
     "template": TemplateLinker,
     "sync": SyncLinker,
     "twin": TwinLinker,
+    "system_prompt": SystemPromptLinker,
+    "coverage": CoverageLinker,
     "dense": DenseBlockLinker,
     "shared_key": SharedKeyLinker,
 }
