@@ -158,24 +158,35 @@ def find_communities(
     if strong.is_empty():
         return labels
     strong = strong.sort(["a", "b"])  # Leiden's result depends on edge order
-    graph = _graph(n_accounts, strong["a"].to_numpy(), strong["b"].to_numpy())
+    # Only accounts with an edge enter the graph. An isolated vertex adds nothing to the
+    # objective (zero degree) and always ends alone, below ``min_accounts``; but Leiden visits
+    # every vertex in every pass, so on a log of many light users (most of them unlinked at
+    # this floor) the isolated ones cost nearly all of the time (measured: 6 K edges among
+    # 2 K accounts took 30 s inside 25 K accounts, 1 s alone). Renumbering keeps the accounts'
+    # order, so the edge order is unchanged.
+    a, b = strong["a"].to_numpy(), strong["b"].to_numpy()
+    linked, ends = np.unique(np.concatenate([a, b]), return_inverse=True)
+    graph = _graph(len(linked), ends[: len(a)], ends[len(a) :])
     part = leidenalg.find_partition(
         graph,
         leidenalg.RBConfigurationVertexPartition,
-        weights=strong["weight"].to_list(),
+        weights=strong["weight"].to_numpy(),
         resolution_parameter=config.resolution,
         seed=config.seed,
         n_iterations=-1,
     )
+    del graph, strong
     membership = np.asarray(part.membership, dtype=np.int64)
     sizes = np.bincount(membership)
     keep = sizes[membership] >= config.min_accounts
-    # Relabel surviving communities 0..k-1, largest first, for stable ids.
-    order = np.argsort(-sizes, kind="stable")
+    # Relabel surviving communities 0..k-1, largest first and, among equal sizes, by their
+    # first account: ids that depend on the partition alone, not on Leiden's numbering.
+    _, first = np.unique(membership, return_index=True)  # ``linked`` is sorted: the first member
+    order = np.lexsort((first, -sizes))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    labels[keep] = rank[membership[keep]]
-    _, labels[keep] = np.unique(labels[keep], return_inverse=True)
+    _, found = np.unique(rank[membership[keep]], return_inverse=True)
+    labels[linked[keep]] = found
     return labels
 
 
