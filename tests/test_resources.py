@@ -23,6 +23,8 @@ def test_a_request_above_the_host_is_lowered_and_env_is_read(
     assert resources.memory_limit_bytes("64GB") == 8 << 30
     monkeypatch.setenv(resources.ENV, "50%")
     assert resources.memory_limit_bytes() == 4 << 30
-    assert resources.duckdb_memory_limit("512MiB") == "512MiB"
+    # DuckDB's buffer pool gets the engine's share; the rest is left to Python.
+    assert resources.duckdb_memory_limit("512MiB") == f"{int(512 * resources.ENGINE_SHARE)}MiB"
+    assert resources.engine_memory_bytes("4GiB") == int((4 << 30) * resources.ENGINE_SHARE)
     with pytest.raises(ConfigError):
         resources.memory_limit_bytes("lots")

@@ -375,7 +375,9 @@ def merge_lookalikes(
     lookalike: the same workload, split further. Returns new labels.
     """
     out = labels.copy()
-    groups = [(int(k), np.flatnonzero(out == k)) for k in np.unique(out[out >= 0])]
+    # Member arrays come from one sort and are kept up to date as candidates join, rather than
+    # a scan of every account per group and candidate (accounts x groups x candidates).
+    groups = members_by_label(out)
     pairs = [
         (gi, gj)
         for x, (gi, mi) in enumerate(groups)
@@ -383,17 +385,19 @@ def merge_lookalikes(
         if group_difference(profiles, mi, mj, quantile=quantile) < max_difference
     ]
     out = _union(out, pairs)
+    current = dict(members_by_label(out))
     for members in candidates or []:
         free = members[out[members] < 0]
         if len(free) == 0 or not groups:
             continue
         diffs = [
-            (group_difference(profiles, free, np.flatnonzero(out == k), quantile=quantile), k)
-            for k in np.unique(out[out >= 0])
+            (group_difference(profiles, free, current[k], quantile=quantile), k)
+            for k in sorted(current)
         ]
         best, k = min(diffs)
         if best < max_difference:
             out[free] = k
+            current[k] = np.sort(np.concatenate([current[k], free]))
     return out
 
 
