@@ -119,7 +119,7 @@ def generate_accounts(preset: str, accounts: int, rows: int, root: Path) -> Path
     """Simulated log of about ``accounts`` accounts and at most about ``rows`` exchanges (cached
     in ``root/acct<N>k``): the benchmark mix at ``--scale min(rows, accounts)``, with the
     light-user personas multiplied up to ``accounts`` by ``--small-accounts``."""
-    out = root / f"acct{accounts // 1000}k"
+    out = root / f"acct{accounts / 1000:g}k"
     if (out / "manifest.json").exists():
         return out
     scale = min(rows / BENCHMARK_ROWS_AT_SCALE_1, accounts / BENCHMARK_ACCOUNTS_AT_SCALE_1)
@@ -180,11 +180,9 @@ def account_axis(args: argparse.Namespace) -> int:
         )
     if len(results) > 1:
         a, b = results[0], results[-1]
-        for name, size in (("accounts", "accounts"), ("edges", "edges")):
+        for size in ("accounts", "edges"):
             growth = (b["clustering"] / a["clustering"]) / (b[size] / a[size])
-            print(
-                f"clustering growth {a[size]:,.0f} -> {b[size]:,.0f} {name}: {growth:.2f}x linear"
-            )
+            print(f"clustering {a[size]:,.0f} -> {b[size]:,.0f} {size}: {growth:.2f}x of linear")
     return 0
 
 
