@@ -93,7 +93,9 @@ def fuse_edges(edges: pl.DataFrame, reliability: dict[str, float]) -> pl.DataFra
     span = int(b.max()) + 1
     pair = a.astype(np.int64) * span + b
     del a, b
-    order = np.lexsort((fam, pair))
+    # One sort on a single (pair, family) key: a stable argsort of one int64 array is several
+    # times faster than lexsort on two, and gives the same order.
+    order = np.argsort(pair * len(families) + fam, kind="stable")
     pair, fam, weight = pair[order], fam[order], weight[order]
     del order
     # Strongest edge per (pair, family), then one row per pair with a column per family.
@@ -103,10 +105,12 @@ def fuse_edges(edges: pl.DataFrame, reliability: dict[str, float]) -> pl.DataFra
     w_max = np.maximum.reduceat(weight, starts)
     pair, fam = pair[starts], fam[starts]
     del weight, starts
-    pairs, row = np.unique(pair, return_inverse=True)
+    # ``pair`` is sorted: its distinct values and each row's index in them without a second sort.
+    first = np.concatenate(([True], pair[1:] != pair[:-1]))
+    pairs, row = pair[first], np.cumsum(first) - 1
     wide = np.zeros((len(pairs), len(families)), dtype=np.float64)
     wide[row, fam] = w_max
-    del pair, fam, w_max, row
+    del pair, fam, w_max, row, first
     keep = np.ones(len(pairs), dtype=np.float64)
     for k, f in enumerate(families):
         keep *= 1.0 - reliability[f] * wide[:, k]
