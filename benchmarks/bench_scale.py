@@ -13,11 +13,12 @@ runs). Then, each in its own child process (peak RSS from ``os.wait4``):
 
 Account-count axis (``--accounts 1e4,8e4,2.5e5``): real gateway logs have far more light users
 than the benchmark mix, and clustering cost follows accounts and edges, not rows. For each account
-count ``A`` the simulator writes ``--dir/acct<A>`` (``--scale min(rows/525000, A/3091)`` with
-``--small-accounts`` raising the light-user personas to ``A`` accounts; ``--rows`` defaults to the
-5.16 M exchanges of the issue-11 log). Printed per log: accounts, linkage edges and fused pairs,
-clustering seconds and CPU-independent per-account figures, detect seconds, peak RSS of the whole
-process tree (sampled from /proc every 0.5 s), so the growth against accounts can be read off.
+count ``A`` the simulator writes ``--dir/acct<A/1000>k`` (``--scale min(rows/525000, A/3091)``
+with ``--small-accounts`` raising the light-user personas to ``A`` accounts; ``--rows`` defaults
+to the 5.16 M exchanges of the issue-11 log). Printed per log: accounts, rows, linkage edges,
+clustering seconds and µs per edge, campaigns-stage and detect seconds, detect CPU seconds, peak
+RSS of the whole process tree (sampled from /proc every 0.5 s) and the load average; then the
+growth of clustering time from the first to the last log against accounts and against edges.
 
 Printed per size: ingest rows/s, detect wall time (end to end, Parquet in, files out) and rows/s,
 peak RSS, detect ÷ floor, CPU seconds (user + system: less sensitive than wall time to other
