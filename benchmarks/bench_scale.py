@@ -13,12 +13,13 @@ runs). Then, each in its own child process (peak RSS from ``os.wait4``):
 
 Account-count axis (``--accounts 1e4,8e4,2.5e5``): real gateway logs have far more light users
 than the benchmark mix, and clustering cost follows accounts and edges, not rows. For each account
-count ``A`` the simulator writes ``--dir/acct<A/1000>k`` (``--scale min(rows/525000, A/3091)``
-with ``--small-accounts`` raising the light-user personas to ``A`` accounts; ``--rows`` defaults
-to the 5.16 M exchanges of the issue-11 log). Printed per log: accounts, rows, linkage edges,
-clustering seconds and µs per edge, campaigns-stage and detect seconds, detect CPU seconds, peak
-RSS of the whole process tree (sampled from /proc every 0.5 s) and the load average; then the
-growth of clustering time from the first to the last log against accounts and against edges.
+count ``A`` the simulator writes ``--dir/acct<A/1000>k`` (``--scale min(rows/525000,
+A/accounts at scale 1)`` with ``--small-accounts`` raising the light-user personas to ``A``
+accounts; ``--rows`` defaults to the 5.16 M exchanges of the issue-11 log). Printed per log:
+accounts, rows, linkage edges, clustering seconds and µs per edge, campaigns-stage and detect
+seconds, detect CPU seconds, peak RSS of the whole process tree (sampled from /proc every 0.5 s)
+and the load average; then the growth of clustering time from the first to the last log
+against accounts and against edges.
 
 Printed per size: ingest rows/s, detect wall time (end to end, Parquet in, files out) and rows/s,
 peak RSS, detect ÷ floor, CPU seconds (user + system: less sensitive than wall time to other
@@ -40,10 +41,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BENCHMARK_ROWS_AT_SCALE_1 = 525_000  # `--preset benchmark --scale 1`
-BENCHMARK_ACCOUNTS_AT_SCALE_1 = 3_091
-# Accounts of the light-user personas (individual_developer, campus) at --scale 1: the ones
-# --small-accounts multiplies.
-BENCHMARK_SMALL_ACCOUNTS_AT_SCALE_1 = 1_900
 GIB = 1024**3
 
 
@@ -123,9 +120,15 @@ def generate_accounts(preset: str, accounts: int, rows: int, root: Path) -> Path
     out = root / f"acct{accounts / 1000:g}k"
     if (out / "manifest.json").exists():
         return out
-    scale = min(rows / BENCHMARK_ROWS_AT_SCALE_1, accounts / BENCHMARK_ACCOUNTS_AT_SCALE_1)
-    small = BENCHMARK_SMALL_ACCOUNTS_AT_SCALE_1 * scale
-    others = BENCHMARK_ACCOUNTS_AT_SCALE_1 * scale - small
+    from distillguard.simulate.presets import PRESETS, SMALL_ACCOUNT_PERSONAS
+
+    # Accounts at --scale 1, and those of the light-user personas --small-accounts multiplies.
+    cohorts = PRESETS[preset].cohorts(1.0)
+    total = sum(c.accounts for c in cohorts)
+    light = sum(c.accounts for c in cohorts if c.name in SMALL_ACCOUNT_PERSONAS)
+    scale = min(rows / BENCHMARK_ROWS_AT_SCALE_1, accounts / total)
+    small = light * scale
+    others = total * scale - small
     factor = max(1.0, (accounts - others) / small)
     cmd = [sys.executable, "-m", "distillguard", "simulate", "--preset", preset, "--seed", "0"]
     cmd += ["--scale", f"{scale:.4f}", "--small-accounts", f"{factor:.3f}", "--out", str(out)]

@@ -219,7 +219,11 @@ def test_small_accounts_adds_light_users_only() -> None:
             assert c.exchanges == max(base[name].exchanges, c.accounts * MIN_EXCHANGES_PER_ACCOUNT)
         else:
             assert (c.accounts, c.exchanges) == (base[name].accounts, base[name].exchanges)
-    assert sum(c.accounts for c in more.values()) > 6 * sum(c.accounts for c in base.values())
+    small = sum(c.accounts for c in base.values() if c.name in SMALL_ACCOUNT_PERSONAS)
+    assert small > 0
+    assert (
+        sum(c.accounts for c in more.values()) == sum(c.accounts for c in base.values()) + 9 * small
+    )
     with pytest.raises(ConfigError):
         preset.cohorts(1.0, small_accounts=0.5)
 
