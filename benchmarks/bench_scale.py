@@ -16,6 +16,17 @@ the same ``.jsonl.gz`` files, and detect's peak RSS is the whole process tree's,
 second; printed per log: floor, ingest, detect, detect ÷ floor, ingest ÷ floor, peak RSS and the
 load average.
 
+Account-count axis (``--accounts 1e4,8e4,2.5e5``): real gateway logs have far more light users
+than the benchmark mix, and clustering cost follows accounts and edges, not rows. For each account
+count ``A`` the simulator writes ``--dir/acct<A/1000>k`` (``--scale min(rows/R,
+A/accounts at scale 1)``, R the preset's rows at scale 1, with ``--small-accounts``
+raising the light-user personas to ``A`` accounts; ``--rows`` defaults to the 5.16 M
+exchanges of the issue-11 log). Printed per log:
+accounts, rows, linkage edges, clustering seconds and µs per edge, campaigns-stage and detect
+seconds, detect CPU seconds, peak RSS of the whole process tree (sampled from /proc every 0.5 s)
+and the load average; then the growth of clustering time from the first to the last log
+against accounts and against edges.
+
 Printed per size: ingest rows/s, detect wall time (end to end, Parquet in, files out) and rows/s,
 peak RSS, detect ÷ floor, CPU seconds (user + system: less sensitive than wall time to other
 load on the machine) of detect and of the floor; then how 1 M -> largest scales against linear.
@@ -30,11 +41,20 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-BENCHMARK_ROWS_AT_SCALE_1 = 525_000  # `--preset benchmark --scale 1`
+
+def _bench_rows() -> int:
+    """The benchmark preset's size at ``--scale 1``, from the preset itself."""
+    from distillguard.simulate.presets import PRESETS
+
+    return sum(max(c.exchanges, c.accounts) for c in PRESETS["benchmark"].cohorts(1.0))
+
+
+BENCHMARK_ROWS_AT_SCALE_1 = _bench_rows()
 GIB = 1024**3
 
 
@@ -46,18 +66,49 @@ class Child:
     peak_rss: int
     returncode: int
     cpu: float = 0.0
+    tree_rss: int = 0
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants now (``VmRSS`` from /proc; 0 where
+    /proc is absent)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
-    """Run ``cmd``; peak RSS is the child's own ``ru_maxrss`` (largest process of the tree
-    that it waited for; Spark's JVM is a grandchild and is reported separately by the OS)."""
+    """Run ``cmd``; ``peak_rss`` is the child's own ``ru_maxrss`` (largest process of the tree
+    that it waited for; Spark's JVM is a grandchild and is reported separately by the OS),
+    ``tree_rss`` the largest sum over the whole process tree, sampled every 0.5 s."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.5):
+            peak[0] = max(peak[0], tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    sampler.join()
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
-    return Child(seconds, usage.ru_maxrss * 1024, proc.returncode, cpu)
+    rss = usage.ru_maxrss * 1024
+    return Child(seconds, rss, proc.returncode, cpu, max(peak[0], rss))
 
 
 def generate(preset: str, rows: int, root: Path) -> Path:
@@ -74,6 +125,83 @@ def generate(preset: str, rows: int, root: Path) -> Path:
         raise SystemExit(f"simulator failed ({child.returncode})")
     print(f"  generated in {child.seconds:.0f}s", flush=True)
     return out
+
+
+def generate_accounts(preset: str, accounts: int, rows: int, root: Path) -> Path:
+    """Simulated log of about ``accounts`` accounts and at most about ``rows`` exchanges (cached
+    in ``root/acct<N>k``): the benchmark mix at ``--scale min(rows, accounts)``, with the
+    light-user personas multiplied up to ``accounts`` by ``--small-accounts``."""
+    out = root / f"acct{accounts / 1000:g}k"
+    if (out / "manifest.json").exists():
+        return out
+    from distillguard.simulate.presets import PRESETS, SMALL_ACCOUNT_PERSONAS
+
+    # Accounts at --scale 1, and those of the light-user personas --small-accounts multiplies.
+    cohorts = PRESETS[preset].cohorts(1.0)
+    total = sum(c.accounts for c in cohorts)
+    light = sum(c.accounts for c in cohorts if c.name in SMALL_ACCOUNT_PERSONAS)
+    scale = min(rows / BENCHMARK_ROWS_AT_SCALE_1, accounts / total)
+    small = light * scale
+    others = total * scale - small
+    factor = max(1.0, (accounts - others) / small)
+    cmd = [sys.executable, "-m", "distillguard", "simulate", "--preset", preset, "--seed", "0"]
+    cmd += ["--scale", f"{scale:.4f}", "--small-accounts", f"{factor:.3f}", "--out", str(out)]
+    print(f"generating ~{accounts:,} accounts into {out}: {' '.join(cmd[3:])}", flush=True)
+    child = run_child(cmd)
+    if child.returncode != 0:
+        raise SystemExit(f"simulator failed ({child.returncode})")
+    print(f"  generated in {child.seconds:.0f}s", flush=True)
+    return out
+
+
+def account_axis(args: argparse.Namespace) -> int:
+    """Clustering seconds, edges and peak RSS against the number of accounts."""
+    targets = [int(float(s)) for s in args.accounts.split(",") if s.strip()]
+    results: list[dict[str, float]] = []
+    for target in targets:
+        log = generate_accounts(args.preset, target, int(float(args.rows)), args.dir)
+        out = args.dir / f"detect-{log.name}"
+        cmd = [sys.executable, "-m", "distillguard", "detect", str(log / "requests")]
+        cmd += ["--out", str(out), "--no-report", "--quiet", "--engine", args.engine]
+        det = run_child(cmd)
+        if det.returncode != 0:
+            raise SystemExit(f"{log}: detect exit {det.returncode}")
+        summary = json.loads((out / "summary.json").read_text())
+        timings = summary["timings"]
+        load = os.getloadavg()[0]
+        r = {
+            "accounts": float(summary["accounts"]),
+            "rows": float(summary["rows_read"]),
+            "edges": float(sum(summary["edges"].values())),
+            "clustering": float(timings["clustering"]),
+            "campaigns_s": float(timings["campaigns"]),
+            "wall": det.seconds,
+            "cpu": det.cpu,
+            "rss": float(det.tree_rss),
+            "load": load,
+            "campaigns": float(summary.get("campaigns", 0)),
+        }
+        results.append(r)
+        print(f"  {log.name}: {json.dumps({k: round(v, 2) for k, v in r.items()})}", flush=True)
+        print(f"  edges by family: {json.dumps(summary['edges'])}", flush=True)
+    print(f"\nengine={args.engine} preset={args.preset} cpus={os.cpu_count()}")
+    print(
+        f"{'accounts':>9} {'rows':>10} {'edges':>11} {'clust. s':>9} {'µs/edge':>8} "
+        f"{'decide s':>9} {'detect s':>9} {'CPU s':>7} {'tree RSS':>9} {'load':>5} {'camp.':>6}"
+    )
+    for r in results:
+        print(
+            f"{int(r['accounts']):>9,} {int(r['rows']):>10,} {int(r['edges']):>11,} "
+            f"{r['clustering']:>9.1f} {1e6 * r['clustering'] / max(r['edges'], 1):>8.2f} "
+            f"{r['campaigns_s']:>9.1f} {r['wall']:>9.1f} {r['cpu']:>7.0f} "
+            f"{r['rss'] / GIB:>8.2f}G {r['load']:>5.1f} {int(r['campaigns']):>6}"
+        )
+    if len(results) > 1:
+        a, b = results[0], results[-1]
+        for size in ("accounts", "edges"):
+            growth = (b["clustering"] / a["clustering"]) / (b[size] / a[size])
+            print(f"clustering {a[size]:,.0f} -> {b[size]:,.0f} {size}: {growth:.2f}x of linear")
+    return 0
 
 
 FLOOR = """
@@ -125,10 +253,17 @@ def main(argv: list[str] | None = None) -> int:
     # JSON Lines mode (issue 11): see main_jsonl.
     ap.add_argument("--format", default="parquet", choices=("parquet", "jsonl.gz"))
     ap.add_argument("--log", action="append", help="jsonl.gz mode: an existing log directory")
+    ap.add_argument(
+        "--accounts", default="", help="account-count axis instead of sizes, e.g. 1e4,8e4,2.5e5"
+    )
+    ap.add_argument("--rows", default="5.16e6", help="exchanges at most per --accounts log")
     args = ap.parse_args(argv)
     if args.format == "jsonl.gz":
         args.dir.mkdir(parents=True, exist_ok=True)
         return main_jsonl(args)
+    if args.accounts:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        return account_axis(args)
     sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
     args.dir.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, float]] = []
@@ -187,22 +322,6 @@ print(con.execute(
 """
 
 
-def _jsonl_tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and its descendants (``VmRSS`` from /proc; 0 without /proc)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-    return total
-
-
 def _jsonl_run(cmd: list[str]) -> tuple[float, int, int]:
     """(wall seconds, peak RSS of the process tree sampled every second, exit code)."""
     import threading
@@ -214,7 +333,7 @@ def _jsonl_run(cmd: list[str]) -> tuple[float, int, int]:
 
     def sample() -> None:
         while not done.wait(1.0):
-            peak[0] = max(peak[0], _jsonl_tree_rss(proc.pid))
+            peak[0] = max(peak[0], tree_rss(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -10,6 +10,7 @@ from distillguard.campaigns.cluster import (
     ClusterConfig,
     attach_periphery,
     clustering_weights,
+    find_communities,
     fuse_edges,
     merge_lookalikes,
 )
@@ -178,3 +179,36 @@ def test_clustering_weights_accept_a_null_first_org_column() -> None:
     as_series = clustering_weights(fused, pl.Series([None, "o", "o"]), np.ones(3), ClusterConfig())
     assert as_series.equals(out)
     assert np.isnan(org_excess(np.array([0.1, 0.2, 0.3]), orgs)).all()  # too few peers
+
+
+def test_communities_do_not_depend_on_unlinked_accounts() -> None:
+    # Two dense groups of 6 and one of 4, faintly bridged; then the same graph inside a log of
+    # 20,000 accounts that link to nobody (light users): the same groups with the same ids, and
+    # the unlinked accounts in none.
+    rng = np.random.default_rng(3)
+    rows = []
+    for lo, size in ((0, 6), (6, 6), (12, 4)):
+        rows += [(lo + i, lo + j) for i in range(size) for j in range(i + 1, size)]
+    rows += [(5, 6), (11, 12)]
+    a, b = np.array(rows).T
+    weighted = pl.DataFrame({"a": a, "b": b, "weight": rng.uniform(0.5, 1.0, len(rows))})
+    config = ClusterConfig()
+    small = find_communities(weighted, 16, config)
+    assert small.tolist() == [0] * 6 + [1] * 6 + [2] * 4
+    spread = 1000 * np.arange(16)  # the same accounts, far apart among the unlinked ones
+    big = find_communities(
+        weighted.with_columns(pl.Series("a", spread[a]), pl.Series("b", spread[b])), 20_000, config
+    )
+    assert big[spread].tolist() == small.tolist()
+    assert (np.delete(big, spread) == -1).all()
+    only = np.zeros(20_000, dtype=bool)
+    only[spread[:6]] = True  # a regrouping restricted to some accounts sees only their links
+    regrouped = find_communities(
+        weighted.with_columns(pl.Series("a", spread[a]), pl.Series("b", spread[b])),
+        20_000,
+        config,
+        nodes=only,
+        min_edge=0.0,
+    )
+    assert regrouped[spread[:6]].tolist() == [0] * 6
+    assert (regrouped >= 0).sum() == 6

@@ -16,7 +16,12 @@ from distillguard.cli import main
 from distillguard.errors import ConfigError
 from distillguard.schema import REQUEST_LABELS_SCHEMA, REQUEST_SCHEMA
 from distillguard.simulate import PERSONAS, PRESETS, Campaign, simulate
-from distillguard.simulate.presets import MIN_ACCOUNTS, MIN_CAMPAIGN_ACCOUNTS
+from distillguard.simulate.presets import (
+    MIN_ACCOUNTS,
+    MIN_CAMPAIGN_ACCOUNTS,
+    MIN_EXCHANGES_PER_ACCOUNT,
+    SMALL_ACCOUNT_PERSONAS,
+)
 
 SCALE = 0.3
 
@@ -200,6 +205,27 @@ def test_small_scale_keeps_every_cohort() -> None:
     assert 2_000 <= sum(c.accounts for c in bench) <= 4_500
     attack = [c for c in bench if c.campaign_id]
     assert sum(c.accounts for c in attack) < 0.5 * sum(c.accounts for c in bench)
+
+
+def test_small_accounts_adds_light_users_only() -> None:
+    preset = PRESETS["benchmark"]
+    base = {c.name: c for c in preset.cohorts(1.0)}
+    more = {c.name: c for c in preset.cohorts(1.0, small_accounts=10.0)}
+    assert base.keys() == more.keys()
+    for name, c in more.items():
+        if name in SMALL_ACCOUNT_PERSONAS:
+            assert c.accounts == 10 * base[name].accounts
+            # Same traffic spread thinner, down to the per-account floor.
+            assert c.exchanges == max(base[name].exchanges, c.accounts * MIN_EXCHANGES_PER_ACCOUNT)
+        else:
+            assert (c.accounts, c.exchanges) == (base[name].accounts, base[name].exchanges)
+    small = sum(c.accounts for c in base.values() if c.name in SMALL_ACCOUNT_PERSONAS)
+    assert small > 0
+    assert (
+        sum(c.accounts for c in more.values()) == sum(c.accounts for c in base.values()) + 9 * small
+    )
+    with pytest.raises(ConfigError):
+        preset.cohorts(1.0, small_accounts=0.5)
 
 
 def test_campaign_from_plain_data_and_errors(tmp_path: Path) -> None:

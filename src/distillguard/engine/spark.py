@@ -41,7 +41,7 @@ from distillguard.ingest.validation import (
     run_time,
     source_kind_of_spark,
 )
-from distillguard.resources import memory_limit_bytes
+from distillguard.resources import engine_memory_bytes
 from distillguard.schema import REQUEST_SCHEMA
 
 if TYPE_CHECKING:
@@ -177,8 +177,9 @@ class SparkEngine(Engine):
         spark = self.settings.spark
         conf = dict(spark.conf)
         if spark.master.startswith("local"):
-            # One JVM on this machine: its heap follows the run's memory setting.
-            mib = memory_limit_bytes(self.settings.memory_limit) >> 20
+            # One JVM on this machine: its heap is the engine's part of the run's memory setting
+            # (the Python driver and its workers take the rest).
+            mib = engine_memory_bytes(self.settings.memory_limit) >> 20
             conf.setdefault("spark.driver.memory", f"{max(mib, 1024)}m")
         session = self._session = spark_session(spark.master, conf)
         try:

@@ -48,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--memory-limit",
         default=None,
-        help="memory for the analytics, a size (6GB, 512MiB) or a share of the machine (40%%); "
+        help="memory for the whole run (the query engine's buffer pool gets half, the rest is "
+        "left to the sample, edges and graph), a size (6GB, 512MiB) or a share of the machine "
+        "(40%%); "
         f"default ${ENV} or {int(DEFAULT_SHARE * 100)}%% of the memory the host (or its "
         "container limit) has, never more than that",
     )

@@ -16,6 +16,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiplies accounts and exchanges"
     )
+    parser.add_argument(
+        "--small-accounts",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="multiplies the light-user personas' accounts (not their exchanges); default 1",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
     parser.add_argument("--out", type=Path, required=True, help="output directory (new or empty)")
     parser.add_argument("--format", choices=("parquet", "jsonl"), default="parquet")
@@ -47,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         fmt=args.format,
         obfuscation=args.obfuscation,
+        small_accounts=args.small_accounts,
     )
     attack = sum(c.attack_exchanges for c in m.campaigns.values())
     print(

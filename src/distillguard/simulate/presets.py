@@ -2,6 +2,11 @@
 
 ``--scale`` multiplies accounts and exchanges of every cohort; minimum counts keep every persona
 and campaign present at small scales (``--scale 0.05`` still has all of them).
+
+``--small-accounts`` multiplies the accounts of the small-account personas only
+(:data:`SMALL_ACCOUNT_PERSONAS`), at the same exchange count (each still sends at least
+``MIN_EXCHANGES_PER_ACCOUNT``): real gateway logs have far more light users than the benchmark
+mix, and this is the axis along which clustering cost grows.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from distillguard.simulate.tactics import (
 MIN_ACCOUNTS = 3
 MIN_CAMPAIGN_ACCOUNTS = 6
 MIN_EXCHANGES_PER_ACCOUNT = 8
+SMALL_ACCOUNT_PERSONAS = frozenset({"individual_developer", "campus"})
 
 
 @dataclass(frozen=True)
@@ -50,12 +56,15 @@ class Preset:
     personas: tuple[tuple[str, int, int], ...]
     campaigns: tuple[Campaign, ...]
 
-    def cohorts(self, scale: float) -> list[Cohort]:
+    def cohorts(self, scale: float, small_accounts: float = 1.0) -> list[Cohort]:
         if not scale > 0:
             raise ConfigError(f"--scale must be positive, got {scale}")
+        if not small_accounts >= 1:
+            raise ConfigError(f"--small-accounts must be at least 1, got {small_accounts}")
         out: list[Cohort] = []
         for name, accounts, exchanges in self.personas:
-            a = max(MIN_ACCOUNTS, round(accounts * scale))
+            more = small_accounts if name in SMALL_ACCOUNT_PERSONAS else 1.0
+            a = max(MIN_ACCOUNTS, round(accounts * scale * more))
             e = max(a * MIN_EXCHANGES_PER_ACCOUNT, round(exchanges * scale))
             out.append(PERSONAS[name](a, e))
         for camp in self.campaigns:

@@ -61,6 +61,7 @@ class Manifest:
     rows: int
     accounts: int
     files: list[str] = field(default_factory=list)
+    small_accounts: float = 1.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,12 +133,14 @@ def simulate(
     out: Path,
     fmt: Format = "parquet",
     obfuscation: bool = True,
+    small_accounts: float = 1.0,
 ) -> Manifest:
-    """Generate a labelled request log for ``preset`` into ``out`` (must be empty or absent)."""
+    """Generate a labelled request log for ``preset`` into ``out`` (must be empty or absent);
+    ``small_accounts`` multiplies the light-user personas' accounts (see :mod:`.presets`)."""
     if fmt not in ("parquet", "jsonl"):
         raise ConfigError(f"--format must be parquet or jsonl, got {fmt!r}")
     p = get_preset(preset)
-    cohorts = p.cohorts(scale)
+    cohorts = p.cohorts(scale, small_accounts)
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"output directory {out} is not empty; choose a new --out")
@@ -203,6 +206,7 @@ def simulate(
         rows=row_off,
         accounts=acct_off,
         files=[*writer.files, "labels.csv", "request_labels.parquet"],
+        small_accounts=small_accounts,
     )
     (out / "manifest.json").write_text(json.dumps(manifest.to_json(), indent=2) + "\n")
     return manifest
