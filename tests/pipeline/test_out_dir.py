@@ -15,6 +15,7 @@ import pytest
 from distillguard.errors import InputError
 from distillguard.ingest import Privacy
 from distillguard.pipeline import run, run_detect
+from tests.cli import detect_cli
 
 ROWS = [
     '{"request_id": "r1", "timestamp": "2026-02-01T00:00:00Z", "account_id": "acct-1", '
@@ -35,15 +36,6 @@ def _log(tmp_path: Path) -> Path:
     return path
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "distillguard", "detect", *args, "--quiet"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.mark.slow
 def test_a_read_only_out_is_one_line_and_exit_2_before_any_work(tmp_path: Path) -> None:
     out = tmp_path / "ro"
@@ -59,7 +51,7 @@ def test_a_read_only_out_is_one_line_and_exit_2_before_any_work(tmp_path: Path) 
     else:
         out.chmod(0o555)
     try:
-        proc = _cli(str(tmp_path / "missing-input.jsonl"), "--out", str(out))
+        proc = detect_cli(str(tmp_path / "missing-input.jsonl"), "--out", str(out))
         assert proc.returncode == 2
         assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
         # --out is checked first: the (missing) input was never looked at

@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from hypothesis import strategies as st
 
 from distillguard.pipeline import run_detect
 from distillguard.schema import REQUEST_SCHEMA, REQUIRED_FIELDS
+from tests.cli import detect_cli
 
 CONTRACT_FILES = (
     "accounts.csv",
@@ -140,15 +139,6 @@ def test_any_small_valid_log_gives_every_contract_file(
     assert_contract_files(root / "out", {r["account_id"] for r in rows})
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "distillguard", "detect", *args, "--quiet"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.mark.slow
 def test_one_account_and_independent_accounts_exit_0_with_0_campaigns(tmp_path: Path) -> None:
     rows = [
@@ -163,7 +153,7 @@ def test_one_account_and_independent_accounts_exit_0_with_0_campaigns(tmp_path: 
     ]
     for name, subset in (("one", rows[:1]), ("three", rows)):
         log = _write(subset, tmp_path / f"{name}.jsonl", "jsonl")
-        proc = _cli(str(log), "--out", str(tmp_path / name))
+        proc = detect_cli(str(log), "--out", str(tmp_path / name))
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["campaigns"] == 0
         assert_contract_files(tmp_path / name, {r["account_id"] for r in subset})
@@ -178,7 +168,7 @@ def test_a_log_whose_every_row_is_quarantined_is_valid_and_empty(tmp_path: Path)
         '{"request_id": "b", "account_id": "x", "model": "m", "prompt": "hi"}\n'
         "not json\n"
     )
-    proc = _cli(str(log), "--out", str(tmp_path / "out"))
+    proc = detect_cli(str(log), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     assert_contract_files(tmp_path / "out", set(), quarantined=3)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())

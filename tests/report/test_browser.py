@@ -16,25 +16,16 @@ from typing import Any
 
 import pytest
 
+from tests.browser import CHROMIUM, MISSING, chromium
 from tests.report.fixtures import write_v2
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "report"
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+        reason=MISSING,
     ),
 ]
 sync_api = pytest.importorskip(
@@ -54,10 +45,8 @@ class Visit:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium(sync_api) as b:
         yield b
-        b.close()
 
 
 def _open(browser: Any, html: Path, name: str) -> Iterator[Visit]:

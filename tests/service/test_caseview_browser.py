@@ -25,27 +25,18 @@ import httpx
 import polars as pl
 import pytest
 
+from tests.browser import CHROMIUM, MISSING, chromium
 from tests.servers import serving
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "caseview"
 KEYS = {"ingest": "ingest-key-1", "analyst": "analyst-key-1", "admin": "admin-key-1"}
 HOSTILE = ['<img src=x onerror="window.__xss=1">', "'\"><svg onload=window.__xss=2>"]
 
 sync_api = pytest.importorskip("playwright.sync_api")
 if not CHROMIUM.exists():
-    pytest.skip("needs Debian's chromium at /usr/bin/chromium", allow_module_level=True)
+    pytest.skip(MISSING, allow_module_level=True)
 
 
 def _hostile_log(tmp: Path) -> bytes:
@@ -131,12 +122,8 @@ def campaigns(url: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium(sync_api) as b:
+        yield b
 
 
 def shot(page: Any, name: str) -> None:

@@ -25,6 +25,7 @@ from distillguard.simulate.personas import harness_runner, oss_agent_user
 from distillguard.simulate.spec import Cohort
 from distillguard.simulate.tactics import TACTICS
 from distillguard.simulate.text import ENVIRONMENTS, TOOLSETS
+from tests.simulate.views import log_views
 
 SCALE = 0.1
 HARVEST = "agentic-harvest"
@@ -38,16 +39,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _con(out: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute(f"CREATE VIEW r AS SELECT * FROM read_parquet('{out}/requests/*.parquet')")
-    con.execute(f"CREATE VIEW l AS SELECT * FROM read_csv('{out}/labels.csv', all_varchar=true)")
-    con.execute(f"CREATE VIEW q AS SELECT * FROM read_parquet('{out}/request_labels.parquet')")
-    return con
-
-
 def _rows(out: Path, where: str, cols: str = "r.*") -> list[dict[str, object]]:
-    rel = _con(out).sql(f"SELECT {cols} FROM r JOIN l USING (account_id) WHERE {where}")
+    rel = log_views(out).sql(f"SELECT {cols} FROM r JOIN l USING (account_id) WHERE {where}")
     names = rel.columns
     return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
 
@@ -124,7 +117,7 @@ def test_coverage_sweep_accounts_never_repeat_a_task(run: Path) -> None:
     assert max(len(a) for a in owners.values()) == 1  # ... so no two accounts share a task
     # What they do share: a handful of system prompts across many unrelated organisations.
     shared = (
-        _con(run)
+        log_views(run)
         .sql(
             f"""SELECT count(DISTINCT system_prompt), count(DISTINCT org_id) FROM r
             JOIN l USING (account_id) WHERE l.campaign_id = '{HARVEST}'"""
@@ -135,7 +128,7 @@ def test_coverage_sweep_accounts_never_repeat_a_task(run: Path) -> None:
 
 
 def test_ordinary_accounts_look_like_unrelated_small_customers(run: Path) -> None:
-    con = _con(run)
+    con = log_views(run)
     accounts, orgs, countries, domains = con.sql(
         f"""SELECT count(DISTINCT account_id), count(DISTINCT org_id), count(DISTINCT country),
                    count(DISTINCT email_domain)
@@ -169,7 +162,7 @@ def test_phase_shift_to_reasoning_traces_starts_midway(run: Path) -> None:
     assert 0.25 <= len(traces) / len(late) <= 0.55
     # These are still attack traffic in the request labels.
     labels = (
-        _con(run)
+        log_views(run)
         .sql(
             f"""SELECT DISTINCT q.label, q.campaign_id FROM q JOIN r USING (request_id)
             JOIN l USING (account_id) WHERE l.campaign_id = '{HARVEST}'"""
@@ -181,7 +174,7 @@ def test_phase_shift_to_reasoning_traces_starts_midway(run: Path) -> None:
 
 def test_quiet_aged_accounts_wake_together_on_their_own_lines(run: Path) -> None:
     start, _ = _window(run)
-    con = _con(run)
+    con = log_views(run)
     per_account = con.sql(
         f"""SELECT account_id, min(timestamp), max(account_created_at), count(DISTINCT ip)
             FROM r JOIN l USING (account_id) WHERE l.campaign_id = '{QUIET}'
@@ -228,7 +221,7 @@ def _assert_real_tool_loops(con: duckdb.DuckDBPyConnection, where: str) -> None:
 
 
 def test_open_source_agent_users_share_one_default_prompt_across_many_orgs(run: Path) -> None:
-    con = _con(run)
+    con = log_views(run)
     where = "l.persona = 'oss_agent_user'"
     prompts, orgs, accounts, biggest = con.sql(
         f"""SELECT count(DISTINCT system_prompt), count(DISTINCT org_id), count(DISTINCT

@@ -22,6 +22,7 @@ from distillguard.simulate.presets import (
     MIN_EXCHANGES_PER_ACCOUNT,
     SMALL_ACCOUNT_PERSONAS,
 )
+from tests.simulate.views import log_views
 
 SCALE = 0.3
 
@@ -35,14 +36,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _log(out: Path) -> pa.Table:
     return pq.read_table(out / "requests")
-
-
-def _con(out: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute(f"CREATE VIEW r AS SELECT * FROM read_parquet('{out}/requests/*.parquet')")
-    con.execute(f"CREATE VIEW l AS SELECT * FROM read_csv('{out}/labels.csv', all_varchar=true)")
-    con.execute(f"CREATE VIEW q AS SELECT * FROM read_parquet('{out}/request_labels.parquet')")
-    return con
 
 
 def test_same_seed_same_files_different_seed_different(run: Path, tmp_path: Path) -> None:
@@ -76,7 +69,7 @@ def test_schema_conformance(run: Path) -> None:
 
 
 def test_label_integrity(run: Path) -> None:
-    con = _con(run)
+    con = log_views(run)
     one = con.sql("SELECT count(*), count(DISTINCT account_id) FROM l").fetchall()[0]
     assert one[0] == one[1]  # every account exactly once
     missing = con.sql("SELECT count(*) FROM r ANTI JOIN l USING (account_id)").fetchall()[0][0]
@@ -108,7 +101,7 @@ def test_every_persona_and_campaign_at_documented_volume(run: Path) -> None:
     plan = {c.name: c for c in PRESETS["demo"].cohorts(SCALE)}
     assert set(manifest["personas"]) == set(PERSONAS)
     assert len(manifest["campaigns"]) == len(PRESETS["demo"].campaigns) == 7
-    con = _con(run)
+    con = log_views(run)
     got = dict(
         con.sql(
             """SELECT coalesce(nullif(l.campaign_id, ''), l.persona), count(*) FROM r
@@ -128,7 +121,7 @@ def test_every_persona_and_campaign_at_documented_volume(run: Path) -> None:
 
 
 def test_tactics_and_personas_show_their_traits(run: Path) -> None:
-    con = _con(run)
+    con = log_views(run)
 
     def q(sql: str) -> tuple[object, ...]:
         row: tuple[object, ...] = con.sql(sql).fetchall()[0]
@@ -172,12 +165,12 @@ def test_obfuscation_switch_changes_wrappers(run: Path, tmp_path: Path) -> None:
     simulate("demo", scale=SCALE, seed=7, out=plain, obfuscation=False)
     sql = """SELECT count(DISTINCT left(prompt, 40)) FROM r JOIN l USING (account_id)
              WHERE l.campaign_id = 'multilingual-coercion'"""
-    obfuscated = _con(run).sql(sql).fetchall()[0][0]
-    literal = _con(plain).sql(sql).fetchall()[0][0]
+    obfuscated = log_views(run).sql(sql).fetchall()[0][0]
+    literal = log_views(plain).sql(sql).fetchall()[0][0]
     assert obfuscated > 5 * literal
     # Legitimate traffic is untouched by the switch.
     legit = "SELECT prompt FROM r JOIN l USING (account_id) WHERE l.label = 'benign' ORDER BY 1"
-    assert _con(run).sql(legit).fetchall() == _con(plain).sql(legit).fetchall()
+    assert log_views(run).sql(legit).fetchall() == log_views(plain).sql(legit).fetchall()
 
 
 def test_jsonl_output_is_readable(tmp_path: Path) -> None:

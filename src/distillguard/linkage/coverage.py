@@ -29,19 +29,18 @@ are disjoint slices of one space, not one task list run by several teams.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from distillguard.errors import ConfigError
-from distillguard.linkage.base import LinkContext, Linker, empty_edges
+from distillguard.linkage.base import CrossOrgLinker, LinkContext, empty_edges
 from distillguard.linkage.shared_keys import overlap_edges
 
 
 @dataclass
-class CoverageLinker(Linker):
+class CoverageLinker(CrossOrgLinker):
     """Link accounts whose sampled tasks under a shared template are disjoint slices.
 
     ``groups`` (filled by :meth:`link`, for reports and diagnostics) describes each linking
@@ -51,18 +50,13 @@ class CoverageLinker(Linker):
     min_orgs: int = 3
     min_tasks: int = 2
     max_repeat: float = 0.2
-    fanout: int = 12
     reliability: float = 0.25
     description: str = "split one task space between them under shared wrappers"
-    groups: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
 
     def check(self) -> None:
         super().check()
-        if self.fanout < 1 or self.min_orgs < 2 or not 0 < self.max_repeat <= 1:
-            raise ConfigError(
-                f"linker family {self.family!r}: fanout >= 1, min_orgs >= 2 and max_repeat "
-                "in (0, 1] are required"
-            )
+        if not 0 < self.max_repeat <= 1:
+            raise ConfigError(f"linker family {self.family!r}: max_repeat must be in (0, 1]")
 
     def link(self, ctx: LinkContext) -> pl.DataFrame:
         self.groups = []

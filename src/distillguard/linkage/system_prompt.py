@@ -29,8 +29,7 @@ prompt for a sliver of its traffic is linked only weakly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
@@ -38,8 +37,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from distillguard.errors import ConfigError
-from distillguard.linkage.base import LinkContext, Linker, empty_edges
+from distillguard.linkage.base import CrossOrgLinker, LinkContext, empty_edges
 from distillguard.linkage.shared_keys import overlap_edges
 from distillguard.signals.skeleton import SkeletonIndex
 
@@ -96,7 +94,7 @@ def system_prompt_usage(t: ir.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 @dataclass
-class SystemPromptLinker(Linker):
+class SystemPromptLinker(CrossOrgLinker):
     """Link accounts of different organisations that send the same uncommon system prompt, unless
     the prompt's users run the same tasks (a shared evaluation harness).
 
@@ -113,18 +111,8 @@ class SystemPromptLinker(Linker):
 
     family: str = "system_prompt"
     near_duplicates: bool = False
-    min_orgs: int = 2
-    fanout: int = 12
     reliability: float = 0.4
     description: str = "send the same uncommon system prompt from different organisations"
-    groups: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
-
-    def check(self) -> None:
-        super().check()
-        if self.fanout < 1 or self.min_orgs < 2:
-            raise ConfigError(
-                f"linker family {self.family!r}: fanout must be >= 1 and min_orgs >= 2"
-            )
 
     def link(self, ctx: LinkContext) -> pl.DataFrame:
         self.groups = []
