@@ -149,6 +149,23 @@ def test_one_organisations_own_fleet_is_not_a_campaign() -> None:
     assert any(f.signal == "context.single_org" for f in result.findings)
 
 
+def test_two_organisations_sharing_a_setup_are_customers_not_a_campaign() -> None:
+    # The same harvest-shaped, fully linked group: split between two companies (a customer and
+    # its contractor on one vendor's tool) it is scored as their fleets; spread over one
+    # organisation per account (fraudulent sign-ups) it is a campaign.
+    members, ids, _, levels, intra = _community(None, payment=1.0, same_org=False)
+    two = np.array(["acme", "acme", "acme", "globex", "globex"], dtype=object)
+    fleets = score_community(members, ids, two, levels, intra, DEFAULT_RELIABILITY)
+    assert fleets.score < 0.5
+    assert any(f.signal == "context.few_orgs" for f in fleets.findings)
+    many = np.array([f"org{i}" for i in range(5)], dtype=object)
+    spread = score_community(members, ids, many, levels, intra, DEFAULT_RELIABILITY)
+    assert spread.score >= 0.5 and spread.org_factor == 1.0
+    # accounts with no organisation count as their own, never as one shared fleet
+    unknown = np.array(["acme", None, None, None, None], dtype=object)
+    assert score_community(members, ids, unknown, levels, intra, DEFAULT_RELIABILITY).score >= 0.5
+
+
 def test_members_that_harvest_far_more_than_their_own_organisation_are_reported() -> None:
     # Five accounts of a reseller with twenty ordinary customers: the five stand out from it.
     harvest = np.concatenate([np.full(5, 0.85), np.full(20, 0.2)])

@@ -26,6 +26,9 @@ from distillguard.campaigns.model import Finding
 from distillguard.linkage.registry import family_description
 
 SINGLE_ORG_SHARE = 0.8
+# Below this effective number of organisations (inverse Simpson index over members, an account
+# with no organisation counting as its own) a group is scored as a few customers' own fleets.
+FEW_ORGS = 3.0
 OUTLIER_EXCESS = 0.2  # the margin over a reference at which a behaviour level is reported
 SINGLE_ORG_FACTOR = 0.3
 # A finding lists at most this many account ids; ``account_count`` always carries the true number.
@@ -124,25 +127,9 @@ def score_community(
                 )
             )
     harvesting = float(combine(pooled, 1)[0])
-    org_factor = 1.0
-    known = [o for o in org_ids[members].tolist() if o is not None]
-    if known:
-        values, counts = np.unique(np.asarray(known, dtype=object), return_counts=True)
-        top = counts.max() / n
-        if top >= SINGLE_ORG_SHARE:
-            org_factor = SINGLE_ORG_FACTOR
-            findings.append(
-                Finding(
-                    signal="context.single_org",
-                    strength=float(top),
-                    account_count=int(counts.max()),
-                    observed={"share_in_one_org": round(float(top), 4)},
-                    description=(
-                        f"{top:.0%} of accounts belong to one organisation "
-                        f"({values[counts.argmax()]}): looks like one customer's own fleet"
-                    ),
-                )
-            )
+    org_factor, org_finding = _org_factor(org_ids[members])
+    if org_finding is not None:
+        findings.append(org_finding)
     if org_excess is not None:
         findings.extend(_org_outliers(members, account_ids, org_excess))
     score = float(np.sqrt(max(coordination, 0.0) * max(harvesting, 0.0)) * org_factor)
@@ -180,3 +167,44 @@ def _org_outliers(
             },
         )
     ]
+
+
+def _org_factor(orgs: np.ndarray) -> tuple[float, Finding | None]:
+    """How far a group looks like its customers' own fleets rather than a campaign, and why.
+
+    One organisation holding most members is one customer's fleet (``SINGLE_ORG_FACTOR``). Two
+    organisations sharing a prompt and templates are more often a customer and its contractor,
+    or two teams on one vendor's tool, than an operator: below ``FEW_ORGS`` effective
+    organisations the factor is ``n_eff / FEW_ORGS``. Distillation campaigns spread over many
+    sign-ups, each its own organisation (or none), where the factor is 1."""
+    n = len(orgs)
+    known = [o for o in orgs.tolist() if o is not None]
+    if not known:
+        return 1.0, None
+    values, counts = np.unique(np.asarray(known, dtype=object), return_counts=True)
+    top = counts.max() / n
+    if top >= SINGLE_ORG_SHARE:
+        return SINGLE_ORG_FACTOR, Finding(
+            signal="context.single_org",
+            strength=float(top),
+            account_count=int(counts.max()),
+            observed={"share_in_one_org": round(float(top), 4)},
+            description=(
+                f"{top:.0%} of accounts belong to one organisation "
+                f"({values[counts.argmax()]}): looks like one customer's own fleet"
+            ),
+        )
+    unknown = n - len(known)
+    effective = n * n / (float((counts.astype(np.float64) ** 2).sum()) + unknown)
+    if effective >= FEW_ORGS:
+        return 1.0, None
+    return max(SINGLE_ORG_FACTOR, effective / FEW_ORGS), Finding(
+        signal="context.few_orgs",
+        strength=float(1.0 - effective / FEW_ORGS),
+        account_count=len(known),
+        observed={"effective_orgs": round(effective, 2), "orgs": len(values)},
+        description=(
+            f"the accounts belong to {len(values)} organisations ({effective:.1f} effective): "
+            "looks like a few customers' own fleets"
+        ),
+    )
