@@ -45,8 +45,8 @@ def test_strongest_rule_wins_and_dismissals_and_review_apply() -> None:
     assert got == {
         "a": ("block", "C1"),
         "b": ("block", "C1"),  # blocked beats the other campaign's review
-        "c": ("review", "C2"),
-        "e": ("throttle", "C4"),  # score 0.8 >= throttle_score, unreviewed: not above throttle
+        "c": ("throttle", "C2"),  # the detector formed C2: throttled while it is unreviewed
+        "e": ("throttle", "C4"),  # unreviewed, nothing recommends a block: not above throttle
         "g": ("review", None),
     }
     assert "d" not in got and "f" not in got
@@ -55,6 +55,27 @@ def test_strongest_rule_wins_and_dismissals_and_review_apply() -> None:
         "payment_fingerprint": {"pm-1": "C1"},
         "tls_fingerprint": {"ja3-x": "C1"},
     }
+
+
+def test_an_unreviewed_campaign_is_blocked_only_when_recommended_with_a_blockable_indicator() -> (
+    None
+):
+    blockable = _rec("B1", ["a"], 0.9, recommended_action="block", indicators=V2_INDICATORS)
+    context = [{"kind": "asn", "value": "64500", "blockable": False}]
+    no_rule = _rec("B2", ["b"], 0.9, recommended_action="block", indicators=context)
+    barely = _rec("B3", ["c"], 0.51, recommended_action="review", threshold=0.5)
+    snap = build_snapshot([blockable, no_rule, barely], Policy(), {}, [])
+    got = {a: d.decision for a, d in snap.decisions.items()}
+    assert got == {"a": "block", "b": "throttle", "c": "throttle"}
+    # Dismissing its blockable indicators leaves the campaign nothing safe to block on.
+    for ind in V2_INDICATORS:
+        blockable.dismissed_indicators.add((ind["kind"], ind["value"]))
+    assert build_snapshot([blockable], Policy(), {}, []).decisions["a"].decision == "throttle"
+    # The policy before ``formed``: a near-threshold campaign goes to review, nothing blocks.
+    old = Policy(formed=None, max_unreviewed="throttle")
+    snap = build_snapshot([_rec("B1", ["a"], 0.9, recommended_action="block",
+                                indicators=V2_INDICATORS), barely], old, {}, [])  # fmt: skip
+    assert {a: d.decision for a, d in snap.decisions.items()} == {"a": "throttle", "c": "review"}
 
 
 def test_v1_indicators_count_as_blockable_by_kind_and_match_whole_columns() -> None:

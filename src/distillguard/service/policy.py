@@ -6,9 +6,13 @@ decision for an account is the strongest that any rule gives it, in the order
 
 - a campaign an analyst **blocked** -> ``block``; **confirmed** -> :attr:`Policy.confirmed`;
   **dismissed** -> nothing (a false positive: its accounts are not flagged for it again);
-- an open (unreviewed) campaign -> its ``recommended_action`` when it has one and
-  :attr:`Policy.follow_recommended`, else by score (:attr:`Policy.block_score`,
-  :attr:`Policy.throttle_score`, :attr:`Policy.review_score`), never above
+- an open (unreviewed) campaign of the latest detection run -> at least :attr:`Policy.formed`
+  (default ``throttle``: the detector formed it, so its score cleared its threshold; reversible
+  and rate-limited until an analyst confirms or dismisses it); ``block`` when its
+  ``recommended_action`` is ``block`` (a clear margin over the threshold on a fleet) and it has
+  a blockable indicator (:attr:`Policy.block_needs_blockable`), when
+  :attr:`Policy.follow_recommended`; by score (:attr:`Policy.block_score`,
+  :attr:`Policy.throttle_score`, :attr:`Policy.review_score`) otherwise; never above
   :attr:`Policy.max_unreviewed`;
 - an account of the detector's review queue -> :attr:`Policy.review_queue`;
 - an account that uses a blockable indicator (or prompt template) of a campaign decided one of
@@ -60,7 +64,13 @@ class Policy:
     # None: an unreviewed campaign is never blocked by score alone; an analyst blocks it.
     block_score: float | None = None
     follow_recommended: bool = True
-    max_unreviewed: str = "throttle"
+    # The least decision for the accounts of a campaign the detector formed (None: by score and
+    # recommended action only, the behaviour before this key).
+    formed: str | None = "throttle"
+    # A recommended ``block`` of an unreviewed campaign counts only when one of its indicators is
+    # blockable (a rule on it stops the campaign and no one else); else it is ``throttle``.
+    block_needs_blockable: bool = True
+    max_unreviewed: str = "block"
     confirmed: str = "block"
     review_queue: str | None = "review"
     indicator_from: tuple[str, ...] = ("throttle", "block")
@@ -72,8 +82,9 @@ class Policy:
     def __post_init__(self) -> None:
         for name in ("max_unreviewed", "confirmed", "indicator_decision"):
             Verdict.of(getattr(self, name))
-        if self.review_queue is not None:
-            Verdict.of(self.review_queue)
+        for name in ("review_queue", "formed"):
+            if getattr(self, name) is not None:
+                Verdict.of(getattr(self, name))
         for name in self.indicator_from:
             Verdict.of(name)
         for name in ("review_score", "throttle_score", "block_score"):
@@ -81,25 +92,46 @@ class Policy:
             if v is not None and not 0.0 <= float(v) <= 1.0:
                 raise ConfigError(f"policy {name} must be in [0, 1], got {v!r}")
 
-    def open_campaign(self, score: float, recommended: str | None) -> Verdict:
-        """The decision for an unreviewed campaign with this score / recommended action.
+    def open_campaign(
+        self,
+        score: float,
+        recommended: str | None,
+        *,
+        threshold: float | None = None,
+        blockable: int = 0,
+    ) -> Verdict:
+        """The decision for an unreviewed campaign of the latest run with this score, flag
+        ``threshold`` (None: the detector's own, so the campaign cleared it), recommended action
+        and number of blockable indicators.
 
         >>> p = Policy()
-        >>> [p.open_campaign(s, None).label for s in (0.3, 0.55, 0.8)]
-        ['allow', 'review', 'throttle']
-        >>> p.open_campaign(0.95, "block").label  # capped until an analyst confirms
+        >>> p.open_campaign(0.52, "review").label  # formed: throttled while it is reviewed
         'throttle'
+        >>> p.open_campaign(0.9, "block", blockable=3).label
+        'block'
+        >>> p.open_campaign(0.9, "block", blockable=0).label  # nothing safe to block on
+        'throttle'
+        >>> old = Policy(formed=None, max_unreviewed="throttle")
+        >>> [old.open_campaign(s, None).label for s in (0.3, 0.55, 0.8)]
+        ['allow', 'review', 'throttle']
+        >>> old.open_campaign(0.52, "review").label
+        'review'
         """
         cap = Verdict.of(self.max_unreviewed)
         if recommended and self.follow_recommended:
-            return min(Verdict.of(recommended), cap)
-        v = Verdict.ALLOW
-        if score >= self.review_score:
-            v = Verdict.REVIEW
-        if score >= self.throttle_score:
-            v = Verdict.THROTTLE
-        if self.block_score is not None and score >= self.block_score:
-            v = Verdict.BLOCK
+            v = Verdict.of(recommended)
+            if v is Verdict.BLOCK and self.block_needs_blockable and blockable <= 0:
+                v = Verdict.THROTTLE
+        else:
+            v = Verdict.ALLOW
+            if score >= self.review_score:
+                v = Verdict.REVIEW
+            if score >= self.throttle_score:
+                v = Verdict.THROTTLE
+            if self.block_score is not None and score >= self.block_score:
+                v = Verdict.BLOCK
+        if self.formed is not None and (threshold is None or score >= threshold):
+            v = max(v, Verdict.of(self.formed))
         return min(v, cap)
 
     def to_json(self) -> dict[str, Any]:

@@ -271,7 +271,19 @@ def campaign_verdict(rec: CampaignRecord, policy: Policy) -> tuple[Verdict, str]
         return Verdict.of(policy.confirmed), f"campaign {rec.campaign_id} confirmed by an analyst"
     if rec.status == "dismissed" or not rec.in_latest_run:
         return None
-    v = policy.open_campaign(score, rec.doc.get("recommended_action"))
+    threshold = rec.doc.get("threshold")
+    blockable = sum(
+        1
+        for ind in indicators_of(rec.doc, policy)
+        if ind["blockable"]
+        and (str(ind["kind"]), str(ind["value"])) not in rec.dismissed_indicators
+    )
+    v = policy.open_campaign(
+        score,
+        rec.doc.get("recommended_action"),
+        threshold=None if threshold is None else float(threshold),
+        blockable=blockable,
+    )
     if v is Verdict.ALLOW:
         return None
     return v, f"campaign {rec.campaign_id} detected (score {score:.2f}, unreviewed)"
