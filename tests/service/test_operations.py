@@ -39,6 +39,7 @@ def test_metrics_count_ingest_quarantine_duplicates_and_decisions(client: TestCl
     assert quarantined == 10  # five bad lines, sent twice
     assert m[("distillguard_decisions_served_total", (("decision", "allow"),))] == 1
     assert m[("distillguard_ingest_latency_seconds_count", (("endpoint", "exchanges"),))] == 2
+    assert m[("distillguard_wal_checkpoint_seconds_count", ())] == 0  # 256 MB log: no fold yet
 
 
 def test_webhooks_fire_when_a_campaign_changes_decision(
@@ -134,3 +135,12 @@ def test_detection_runs_on_schedule_once_new_exchanges_arrive(tmp_path: Path) ->
         assert c.get("/healthz").json()["last_detection"] is not None
         m = _metrics(c)
         assert m[("distillguard_detection_runs_total", (("outcome", "ok"),))] >= 1
+
+
+def test_a_commit_that_checkpoints_the_write_ahead_log_is_counted(tmp_path: Path) -> None:
+    # Every body waits while one commit folds the log into the database: operators see it.
+    settings = settings_for(tmp_path / "ws", checkpoint_threshold="1KB")
+    with TestClient(create_app(settings)) as c:
+        body = (DATA / "canonical.jsonl").read_bytes()
+        assert c.post("/v1/exchanges", content=body, headers=auth("ingest")).status_code == 200
+        assert _metrics(c)[("distillguard_wal_checkpoint_seconds_count", ())] >= 1

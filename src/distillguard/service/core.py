@@ -104,6 +104,8 @@ class Service:
         for reason, n in result.reasons.items():
             m.quarantined.labels(reason).inc(n)
         m.ingest_latency.labels(endpoint).observe(time.perf_counter() - t0)
+        if result.checkpoint_seconds is not None:
+            m.checkpoint_seconds.observe(result.checkpoint_seconds)
         return result
 
     def _match(self, result: IngestResult) -> None:
