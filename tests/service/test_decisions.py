@@ -65,15 +65,23 @@ def test_an_unknown_account_is_allowed(detected_client: TestClient) -> None:
     assert _decision(detected_client, "team-7/alice")["account_id"] == "team-7/alice"
 
 
-def test_an_open_campaign_is_reviewed_or_throttled_with_reasons(
+def test_an_open_campaign_is_at_least_throttled_with_reasons_and_blocked_only_when_recommended(
     detected_client: TestClient,
 ) -> None:
-    camp = _campaigns(detected_client)[0]
-    assert camp["status"] == "open"
-    d = _decision(detected_client, camp["accounts"][0])
-    assert d["decision"] in ("review", "throttle")
-    assert d["campaign_id"] == camp["campaign_id"]
-    assert d["reasons"] and camp["campaign_id"] in d["reasons"][0]
+    """The default policy: an account of a campaign the detector formed is throttled until an
+    analyst reviews it; blocked without an analyst only when the detector recommends a block
+    and the campaign has a blockable indicator."""
+    camps = _campaigns(detected_client)
+    assert camps
+    for camp in camps:
+        assert camp["status"] == "open"
+        d = _decision(detected_client, camp["accounts"][0])
+        assert d["decision"] in ("throttle", "block")
+        if d["decision"] == "block":
+            assert camp["recommended_action"] == "block"
+            assert any(ind["blockable"] for ind in indicators_of(camp, Policy()))
+        assert d["campaign_id"] == camp["campaign_id"]
+        assert d["reasons"] and camp["campaign_id"] in d["reasons"][0]
 
 
 def test_block_makes_every_account_blocked_and_is_audited(detected_client: TestClient) -> None:
