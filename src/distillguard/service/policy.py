@@ -64,8 +64,8 @@ class Policy:
     # None: an unreviewed campaign is never blocked by score alone; an analyst blocks it.
     block_score: float | None = None
     follow_recommended: bool = True
-    # The least decision for the accounts of a campaign the detector formed (None: by score and
-    # recommended action only, the behaviour before this key).
+    # The least decision for the accounts of a campaign the detector formed ("allow" or None: by
+    # score and recommended action only, the behaviour before this key).
     formed: str | None = "throttle"
     # A recommended ``block`` of an unreviewed campaign counts only when one of its indicators is
     # blockable (a rule on it stops the campaign and no one else); else it is ``throttle``.
@@ -111,7 +111,7 @@ class Policy:
         'block'
         >>> p.open_campaign(0.9, "block", blockable=0).label  # nothing safe to block on
         'throttle'
-        >>> old = Policy(formed=None, max_unreviewed="throttle")
+        >>> old = Policy(formed="allow", max_unreviewed="throttle")
         >>> [old.open_campaign(s, None).label for s in (0.3, 0.55, 0.8)]
         ['allow', 'review', 'throttle']
         >>> old.open_campaign(0.52, "review").label
