@@ -87,3 +87,15 @@ def test_v1_indicators_count_as_blockable_by_kind_and_match_whole_columns() -> N
         "payment_fingerprint": ["pm-9", "pm-9", None, "pm-2"],
     })  # fmt: skip
     assert snap.index.match(rows) == [("x", "C9", "payment_fingerprint", "pm-9")]
+
+
+def test_a_formed_campaign_a_later_run_misses_stays_throttled_until_reviewed() -> None:
+    gone = _rec("G1", ["a"], 0.9, recommended_action="block", indicators=V2_INDICATORS)
+    gone.in_latest_run = False
+    snap = build_snapshot([gone], Policy(), {}, [])
+    d = snap.decisions["a"]
+    assert (d.decision, d.campaign_id) == ("throttle", "G1")  # held, but no block on old evidence
+    assert "not in the latest run" in d.reasons[0]
+    assert build_snapshot([gone], Policy(hold_formed=False), {}, []).decisions == {}
+    gone.status = "dismissed"
+    assert build_snapshot([gone], Policy(), {}, []).decisions == {}

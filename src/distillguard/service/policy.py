@@ -13,7 +13,8 @@ decision for an account is the strongest that any rule gives it, in the order
   a blockable indicator (:attr:`Policy.block_needs_blockable`), when
   :attr:`Policy.follow_recommended`; by score (:attr:`Policy.block_score`,
   :attr:`Policy.throttle_score`, :attr:`Policy.review_score`) otherwise; never above
-  :attr:`Policy.max_unreviewed`;
+  :attr:`Policy.max_unreviewed`; once formed, it stays at least :attr:`Policy.formed` when a
+  later run no longer finds it (:attr:`Policy.hold_formed`) until an analyst reviews it;
 - an account of the detector's review queue -> :attr:`Policy.review_queue`;
 - an account that uses a blockable indicator (or prompt template) of a campaign decided one of
   :attr:`Policy.indicator_from` -> :attr:`Policy.indicator_decision`, but never more than that
@@ -70,6 +71,9 @@ class Policy:
     # A recommended ``block`` of an unreviewed campaign counts only when one of its indicators is
     # blockable (a rule on it stops the campaign and no one else); else it is ``throttle``.
     block_needs_blockable: bool = True
+    # A formed campaign that a later run no longer finds keeps ``formed`` for its accounts until
+    # an analyst reviews it (False: its accounts are allowed again at once).
+    hold_formed: bool = True
     max_unreviewed: str = "block"
     confirmed: str = "block"
     review_queue: str | None = "review"

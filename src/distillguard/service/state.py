@@ -269,8 +269,16 @@ def campaign_verdict(rec: CampaignRecord, policy: Policy) -> tuple[Verdict, str]
         return Verdict.BLOCK, f"campaign {rec.campaign_id} blocked by an analyst"
     if rec.status == "confirmed":
         return Verdict.of(policy.confirmed), f"campaign {rec.campaign_id} confirmed by an analyst"
-    if rec.status == "dismissed" or not rec.in_latest_run:
+    if rec.status == "dismissed":
         return None
+    if not rec.in_latest_run:
+        held = Verdict.of(policy.formed) if policy.formed and policy.hold_formed else Verdict.ALLOW
+        if held is Verdict.ALLOW:
+            return None
+        return held, (
+            f"campaign {rec.campaign_id} detected earlier (score {score:.2f}, unreviewed; "
+            "not in the latest run, held until an analyst reviews it)"
+        )
     threshold = rec.doc.get("threshold")
     blockable = sum(
         1
