@@ -275,7 +275,14 @@ def test_the_policy_decides_and_loads_from_toml_or_json(
         assert _decision(c, camp["accounts"][0])["decision"] == "block"
     js = tmp_path / "policy.json"
     js.write_text(
-        json.dumps({"review_score": 0.99, "throttle_score": 0.99, "follow_recommended": False})
+        json.dumps(
+            {
+                "review_score": 0.99,
+                "throttle_score": 0.99,
+                "follow_recommended": False,
+                "formed": None,
+            }
+        )
     )
     with TestClient(create_app(settings_for(workspace_copy, policy=load_policy(js)))) as c:
         assert _decision(c, camp["accounts"][0])["decision"] == "allow"
@@ -308,3 +315,31 @@ def test_example_exchanges_of_a_campaign_are_its_own_and_text_can_be_withheld(
         detected_client.get("/v1/campaigns/NOPE/examples", headers=auth("analyst")).status_code
         == 404
     )
+
+
+def test_accounts_a_later_run_leaves_out_stay_throttled_until_an_analyst_dismisses_them(
+    tmp_path: Path,
+) -> None:
+    """A campaign's accounts are throttled while it is unreviewed, also when a later run scores
+    it at the line or leaves some of them out; the analyst's dismissal releases them."""
+    from distillguard.service.auth import Principal, Role
+
+    doc = {"campaign_id": "H1", "score": 0.8, "threshold": 0.5, "recommended_action": "throttle",
+           "accounts": ["h-1", "h-2", "h-3"]}  # fmt: skip
+    svc = Service(settings_for(tmp_path / "ws"))
+    try:
+        svc.book.absorb([doc])
+        svc.rebuild()
+        assert {svc.decision(a).decision for a in doc["accounts"]} == {"throttle"}
+        svc.book.absorb([{**doc, "score": 0.51, "recommended_action": "review",
+                          "accounts": ["h-2", "h-3", "h-4"]}])  # fmt: skip
+        svc.rebuild()
+        assert [svc.decision(a).decision for a in ("h-1", "h-2", "h-4")] == [
+            "throttle", "throttle", "review",
+        ]  # fmt: skip
+        svc.act("H1", "dismiss", Principal(Role.ANALYST, "t"), target={"account_id": "h-1"})
+        assert svc.decision("h-1").decision == "allow"
+        svc.act("H1", "dismiss", Principal(Role.ANALYST, "t"))
+        assert {svc.decision(a).decision for a in ("h-2", "h-3", "h-4")} == {"allow"}
+    finally:
+        svc.close()

@@ -27,7 +27,13 @@ from distillguard.service.book import AuditEntry, CampaignBook, CampaignRecord
 from distillguard.service.metrics import ServiceMetrics
 from distillguard.service.policy import Decision, Verdict
 from distillguard.service.settings import ServiceSettings
-from distillguard.service.state import LiveAccounts, LiveProfiles, Snapshot, build_snapshot
+from distillguard.service.state import (
+    LiveAccounts,
+    LiveProfiles,
+    Snapshot,
+    build_snapshot,
+    held_accounts,
+)
 from distillguard.service.webhooks import Notifier
 from distillguard.service.writer import TABLE, IngestResult, IngestWriter
 
@@ -54,6 +60,9 @@ class Service:
         self._state_lock = threading.Lock()
         self._matched: dict[str, tuple[str, str, str]] = {}  # account -> (campaign, kind, value)
         self._account_scores: dict[str, float] = {}
+        # account -> campaign it was throttled for, unreviewed (policy.hold_formed; in memory:
+        # a restart starts afresh from the next run)
+        self._held: dict[str, str] = {}
         self._review: list[dict[str, Any]] = []
         self.snapshot = Snapshot()
         self.last_run: dict[str, Any] | None = None
@@ -196,7 +205,8 @@ class Service:
         policy = self.settings.policy
         with self.book.lock:
             records = list(self.book.records.values())
-            snap = build_snapshot(records, policy, self._account_scores, self._review)
+            snap = build_snapshot(records, policy, self._account_scores, self._review, self._held)
+            self._held = held_accounts(snap, records, policy, self._held)
         with self._state_lock:
             decisions = dict(snap.decisions)
             for account, (cid, kind, value) in list(self._matched.items()):

@@ -7,14 +7,18 @@ decision for an account is the strongest that any rule gives it, in the order
 - a campaign an analyst **blocked** -> ``block``; **confirmed** -> :attr:`Policy.confirmed`;
   **dismissed** -> nothing (a false positive: its accounts are not flagged for it again);
 - an open (unreviewed) campaign of the latest detection run -> at least :attr:`Policy.formed`
-  (default ``throttle``: the detector formed it, so its score cleared its threshold; reversible
-  and rate-limited until an analyst confirms or dismisses it); ``block`` when its
+  (default ``throttle``: the detector formed it, its score clearing its threshold by at least
+  :attr:`Policy.formed_margin`; reversible and rate-limited until an analyst confirms or
+  dismisses it; closer to the line, the detector's own ``review``); ``block`` when its
   ``recommended_action`` is ``block`` (a clear margin over the threshold on a fleet) and it has
   a blockable indicator (:attr:`Policy.block_needs_blockable`), when
   :attr:`Policy.follow_recommended`; by score (:attr:`Policy.block_score`,
   :attr:`Policy.throttle_score`, :attr:`Policy.review_score`) otherwise; never above
-  :attr:`Policy.max_unreviewed`; once formed, it stays at least :attr:`Policy.formed` when a
-  later run no longer finds it (:attr:`Policy.hold_formed`) until an analyst reviews it;
+  :attr:`Policy.max_unreviewed`;
+- an account once decided :attr:`Policy.formed` or more for an unreviewed campaign stays at
+  least :attr:`Policy.formed` (:attr:`Policy.hold_formed`) when a later run scores the campaign
+  closer to the line, leaves the account out or misses the campaign, until an analyst dismisses
+  the campaign or the account;
 - an account of the detector's review queue -> :attr:`Policy.review_queue`;
 - an account that uses a blockable indicator (or prompt template) of a campaign decided one of
   :attr:`Policy.indicator_from` -> :attr:`Policy.indicator_decision`, but never more than that
@@ -68,11 +72,16 @@ class Policy:
     # The least decision for the accounts of a campaign the detector formed ("allow" or None: by
     # score and recommended action only, the behaviour before this key).
     formed: str | None = "throttle"
+    # ... when its score clears its threshold by at least this much. The detector recommends
+    # ``review`` for campaigns closer to the line than its own ``review_margin`` (0.05); on the
+    # replayed demo log those were the runs that swept dozens of benign accounts into a campaign
+    # for one run (BENCHMARKS.md, time to detection). 0: every formed campaign.
+    formed_margin: float = 0.05
     # A recommended ``block`` of an unreviewed campaign counts only when one of its indicators is
     # blockable (a rule on it stops the campaign and no one else); else it is ``throttle``.
     block_needs_blockable: bool = True
-    # A formed campaign that a later run no longer finds keeps ``formed`` for its accounts until
-    # an analyst reviews it (False: its accounts are allowed again at once).
+    # An account once decided ``formed`` or more for an unreviewed campaign keeps ``formed`` until
+    # an analyst dismisses the campaign or the account (False: each run decides afresh).
     hold_formed: bool = True
     max_unreviewed: str = "block"
     confirmed: str = "block"
@@ -91,7 +100,7 @@ class Policy:
                 Verdict.of(getattr(self, name))
         for name in self.indicator_from:
             Verdict.of(name)
-        for name in ("review_score", "throttle_score", "block_score"):
+        for name in ("review_score", "throttle_score", "block_score", "formed_margin"):
             v = getattr(self, name)
             if v is not None and not 0.0 <= float(v) <= 1.0:
                 raise ConfigError(f"policy {name} must be in [0, 1], got {v!r}")
@@ -109,8 +118,10 @@ class Policy:
         and number of blockable indicators.
 
         >>> p = Policy()
-        >>> p.open_campaign(0.52, "review").label  # formed: throttled while it is reviewed
+        >>> p.open_campaign(0.62, "review", threshold=0.55).label  # small, but clearly over
         'throttle'
+        >>> p.open_campaign(0.52, "review", threshold=0.5).label  # barely over: a person looks
+        'review'
         >>> p.open_campaign(0.9, "block", blockable=3).label
         'block'
         >>> p.open_campaign(0.9, "block", blockable=0).label  # nothing safe to block on
@@ -118,7 +129,7 @@ class Policy:
         >>> old = Policy(formed="allow", max_unreviewed="throttle")
         >>> [old.open_campaign(s, None).label for s in (0.3, 0.55, 0.8)]
         ['allow', 'review', 'throttle']
-        >>> old.open_campaign(0.52, "review").label
+        >>> old.open_campaign(0.62, "review", threshold=0.55).label
         'review'
         """
         cap = Verdict.of(self.max_unreviewed)
@@ -134,7 +145,9 @@ class Policy:
                 v = Verdict.THROTTLE
             if self.block_score is not None and score >= self.block_score:
                 v = Verdict.BLOCK
-        if self.formed is not None and (threshold is None or score >= threshold):
+        if self.formed is not None and (
+            threshold is None or score >= threshold + self.formed_margin
+        ):
             v = max(v, Verdict.of(self.formed))
         return min(v, cap)
 
