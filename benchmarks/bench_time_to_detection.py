@@ -130,6 +130,7 @@ def online_times(args: argparse.Namespace, log: Path, work: Path, sim: Path) -> 
     runs: list[dict[str, Any]] = []
     benign_hard: dict[str, dict[str, Any]] = {}  # benign account -> first throttle/block
     benign_review: set[str] = set()
+    first_hard: dict[str, float] = {}  # attack account -> log time of its first throttle/block
     clock = {"start": 0.0}  # wall time the replay began
     run_stats: dict[str, float] = {}
     done = threading.Event()
@@ -183,6 +184,8 @@ def online_times(args: argparse.Namespace, log: Path, work: Path, sim: Path) -> 
                     active = [a for a in accs if first_seen.get(a, float("inf")) <= now]
                     flagged = [a for a in accs if decided[a] != "allow"]
                     hard = [a for a in flagged if decided[a] in THROTTLE]
+                    for a in hard:
+                        first_hard.setdefault(a, now)
                     if flagged:
                         got.setdefault("any", now)
                     if hard:
@@ -216,6 +219,7 @@ def online_times(args: argparse.Namespace, log: Path, work: Path, sim: Path) -> 
     total, count = run_stats.get("sum", 0.0), run_stats.get("count", 0.0)
     return {
         "campaigns": seen,
+        "late_joiners": late_joiners(camps, seen, first_seen, first_hard),
         "runs": runs,
         "run_seconds_mean": total / count if count else 0.0,
         "run_count": int(count),
@@ -227,6 +231,30 @@ def online_times(args: argparse.Namespace, log: Path, work: Path, sim: Path) -> 
         "benign_throttled_or_blocked": benign_hard,
         "benign_review": len(benign_review),
     }
+
+
+def late_joiners(
+    camps: dict[str, list[str]],
+    seen: dict[str, dict[str, float]],
+    first_seen: dict[str, float],
+    first_hard: dict[str, float],
+) -> dict[str, dict[str, Any]]:
+    """Per campaign, its accounts whose first exchange came after the campaign's first
+    throttle/block: log hours from that first exchange to their own throttle/block."""
+    out: dict[str, dict[str, Any]] = {}
+    for cid, accs in camps.items():
+        start = seen[cid].get("throttle_one")
+        if start is None:
+            continue
+        late = [a for a in accs if first_seen.get(a, 0.0) > start]
+        delays = sorted((first_hard[a] - first_seen[a]) / 3600 for a in late if a in first_hard)
+        out[cid] = {
+            "accounts": len(late),
+            "never": len(late) - len(delays),
+            "median_h": round(delays[len(delays) // 2], 1) if delays else None,
+            "max_h": round(delays[-1], 1) if delays else None,
+        }
+    return out
 
 
 def hours(x: float | None) -> str:
@@ -266,6 +294,11 @@ def table(batch: dict[str, Any], online: dict[str, Any], args: argparse.Namespac
             f"{hours(got.get('throttle_one'))} | {hours(half)} | "
             f"{'—' if half is None or cut is None else f'{(half - cut) / 3600:+.1f}'} | {verdict} |"
         )
+    lines += ["", "accounts that joined after their campaign's first throttle/block "
+              "(log h from their first exchange to their own throttle/block):"]  # fmt: skip
+    for cid, j in sorted(online["late_joiners"].items()):
+        lines.append(f"- {cid}: {j['accounts']} joined; median {j['median_h']}, max {j['max_h']}, "
+                     f"never {j['never']}")  # fmt: skip
     lines += [
         "",
         f"benign accounts ever throttled/blocked: {len(online['benign_throttled_or_blocked'])} "
@@ -308,6 +341,7 @@ def main() -> None:
     print(json.dumps({"batch_seconds": round(batch_s, 1), "loadavg": load,
                       "replay": online["replay"], "runs": online["runs"],
                       "benign_throttled_or_blocked": online["benign_throttled_or_blocked"],
+                      "late_joiners": online["late_joiners"],
                       "batch": batch, "online": online["campaigns"]},
                      indent=2, default=str))  # fmt: skip
 
