@@ -172,12 +172,15 @@ class Service:
 
     def _match_decision(self, account: str, verdicts: dict[str, Verdict]) -> Decision:
         """The on-arrival decision: the policy's ``indicator_decision``, never stronger than
-        the decision of the campaign whose indicator the account used."""
+        the decision of the campaign whose indicator the account used, nor than
+        ``indicator_unreviewed`` while no analyst has confirmed or blocked that campaign (one
+        shared value is all the evidence there is about the newcomer)."""
+        policy = self.settings.policy
         cid, kind, value = self._matched[account]
-        decided = min(
-            Verdict.of(self.settings.policy.indicator_decision),
-            verdicts.get(cid, Verdict.ALLOW),
-        )
+        decided = min(Verdict.of(policy.indicator_decision), verdicts.get(cid, Verdict.ALLOW))
+        rec = self.book.records.get(cid)
+        if rec is None or rec.status not in ("confirmed", "blocked"):
+            decided = min(decided, Verdict.of(policy.indicator_unreviewed))
         return Decision(
             account,
             decided.label,

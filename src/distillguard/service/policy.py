@@ -22,9 +22,10 @@ decision for an account is the strongest that any rule gives it, in the order
 - an account of the detector's review queue -> :attr:`Policy.review_queue`;
 - an account that uses a blockable indicator (or prompt template) of a campaign decided one of
   :attr:`Policy.indicator_from` -> :attr:`Policy.indicator_decision`, but never more than that
-  campaign's own decision, as soon as its exchange arrives (before the next detection run):
+  campaign's own decision, nor than :attr:`Policy.indicator_unreviewed` until an analyst
+  confirms or blocks it, as soon as its exchange arrives (before the next detection run):
   a new account of a throttled campaign's payment instrument is throttled at its first
-  exchange, one of a blocked campaign's is blocked.
+  exchange, one of an analyst-blocked campaign's is blocked.
 """
 
 from __future__ import annotations
@@ -88,12 +89,14 @@ class Policy:
     review_queue: str | None = "review"
     indicator_from: tuple[str, ...] = ("throttle", "block")
     indicator_decision: str = "block"
+    # ... but at most this while no analyst has confirmed or blocked the campaign.
+    indicator_unreviewed: str = "throttle"
     match_templates: bool = True
     # campaigns.json v1 indicators carry no ``blockable`` flag: these kinds count as blockable.
     fallback_blockable_kinds: tuple[str, ...] = ("payment_fingerprint",)
 
     def __post_init__(self) -> None:
-        for name in ("max_unreviewed", "confirmed", "indicator_decision"):
+        for name in ("max_unreviewed", "confirmed", "indicator_decision", "indicator_unreviewed"):
             Verdict.of(getattr(self, name))
         for name in ("review_queue", "formed"):
             if getattr(self, name) is not None:
