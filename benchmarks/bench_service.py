@@ -1,8 +1,8 @@
 """Service load benchmark on loopback. Prints figures; asserts nothing (not a test).
 
     PYTHONPATH=src python benchmarks/bench_service.py [--preset demo --scale 1.0 | --log FILE]
-        [--batch-size 5000] [--concurrency 2] [--decision-rate 200]
-        [--speed 0] [--detect-interval 60] [--dir /tmp/dg-bench-service]
+        [--batch-size 5000] [--concurrency 2] [--decision-rate 200] [--prefill N,N]
+        [--dir /tmp/dg-bench-service]
 
 1. Starts ``distillguard serve`` (a real uvicorn process) on a free loopback port.
 2. Throughput: sends the whole log, pre-serialised as JSON Lines bodies of ``--batch-size`` rows
@@ -13,24 +13,17 @@
    server's CPU seconds (so figures on a shared machine can be read per core), and decision
    latency percentiles under that load.
 3. Runs ``POST /v1/detect`` once and reports its time, campaigns and decisions.
-4. With ``--speed X`` (> 0) and a simulated log: replays into a fresh service at X times real
-   time with a detection every ``--detect-interval`` seconds, polls the decisions of each true
-   campaign's attack accounts, and reports per campaign the log time from its first exchange to
-   its first ``throttle``/``block`` decision (compare with ``distillguard evaluate --replay``).
+
+Time to detection (a paced replay against ``evaluate --replay``) is
+``bench_time_to_detection.py``; both start the server with ``service_harness.Server``.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,61 +32,10 @@ from typing import Any
 
 import httpx
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
+from service_harness import Server, cpu_seconds, fresh, headers, simulated_log
 
 from distillguard.service.replay import paced_batches, to_jsonl
-
-KEYS = {"ingest": "bench-ingest", "analyst": "bench-analyst", "admin": "bench-admin"}
-MAIN = "from distillguard.cli import main; raise SystemExit(main())"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def fresh(path: Path) -> Path:
-    """An empty workspace directory (a rerun must not count the last run's rows as duplicates)."""
-    shutil.rmtree(path, ignore_errors=True)
-    return path
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Server:
-    def __init__(self, workspace: Path, detect_interval: float) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DISTILLGUARD_API_KEYS": ",".join(f"{r}:{k}" for r, k in KEYS.items())}
-        cmd = [sys.executable, "-c", MAIN, "serve", "--workspace", str(workspace),
-               "--port", str(self.port), "--detect-interval", str(detect_interval),
-               "--window-days", "60", "--log-level", "warning"]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, env=env)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise SystemExit("server did not start")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-def headers(role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {KEYS[role]}", "Content-Type": "application/x-ndjson"}
 
 
 def percentiles(xs: list[float]) -> dict[str, float]:
@@ -281,72 +223,6 @@ def throughput(
     }
 
 
-def time_to_detection(args: argparse.Namespace, log: Path, sim: Path, work: Path) -> dict[str, Any]:
-    """Replay at ``--speed``; per true campaign, log hours from first exchange to first
-    throttle/block decision of one of its attack accounts."""
-    with (sim / "labels.csv").open() as fh:
-        truth: dict[str, list[str]] = {}
-        for r in csv.DictReader(fh):
-            if r["label"] == "attack" and r["campaign_id"]:
-                truth.setdefault(r["campaign_id"], []).append(r["account_id"])
-    server = Server(fresh(work / "ws-replay"), detect_interval=args.detect_interval)
-    first_seen: dict[str, float] = {}
-    decided: dict[str, float] = {}  # first throttle/block
-    flagged: dict[str, float] = {}  # first decision other than allow
-    owner = {a: c for c, accs in truth.items() for a in accs}
-    clock = {"log": 0.0}
-    try:
-        client = httpx.Client(timeout=300, headers=headers("ingest"))
-        done = threading.Event()
-
-        def watch() -> None:
-            with httpx.Client(timeout=10, headers=headers("ingest")) as c:
-                while not done.is_set():
-                    for cid, accs in truth.items():
-                        if cid in decided or cid not in first_seen:
-                            continue
-                        for a in accs:
-                            d = c.get(f"{server.url}/v1/accounts/{a}/decision").json()
-                            if d["decision"] != "allow":
-                                flagged.setdefault(cid, clock["log"])
-                            if d["decision"] in ("throttle", "block"):
-                                decided[cid] = clock["log"]
-                                break
-                    time.sleep(1.0)
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        start = time.perf_counter()
-        t0: float | None = None
-        for due, batch, _ in paced_batches([log], speed=args.speed, batch_size=args.batch_size):
-            wait = due - (time.perf_counter() - start)
-            if wait > 0:
-                time.sleep(wait)
-            ts = batch["timestamp"].cast(pa.int64()).to_numpy() / 1e6
-            t0 = float(ts[0]) if t0 is None else t0
-            for a in set(pc.unique(batch["account_id"]).to_pylist()) & owner.keys():
-                first_seen.setdefault(owner[a], float(ts[0]) - t0)
-            client.post(f"{server.url}/v1/exchanges", content=to_jsonl(batch)).raise_for_status()
-            clock["log"] = float(ts[-1]) - t0
-        time.sleep(args.detect_interval * 1.5)
-        done.set()
-        watcher.join()
-    finally:
-        server.stop()
-    return {
-        cid: {
-            "first_exchange_log_hours": round(first_seen.get(cid, float("nan")) / 3600, 2),
-            "flagged_after_log_hours": (
-                round((flagged[cid] - first_seen[cid]) / 3600, 2) if cid in flagged else None
-            ),
-            "throttle_or_block_after_log_hours": (
-                round((decided[cid] - first_seen[cid]) / 3600, 2) if cid in decided else None
-            ),
-        }
-        for cid in sorted(truth)
-    }
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--log", type=Path, default=None)
@@ -355,10 +231,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=5000)
     p.add_argument("--concurrency", type=int, default=2)
     p.add_argument("--decision-rate", type=float, default=200.0)
-    p.add_argument("--speed", type=float, default=0.0)
-    p.add_argument("--detect-interval", type=float, default=60.0)
     p.add_argument("--dir", type=Path, default=None)
-    p.add_argument("--skip-throughput", action="store_true", help="only the --speed replay")
     p.add_argument(
         "--prefill",
         default="",
@@ -369,15 +242,9 @@ def main() -> None:
     args = p.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="dg-bench-service-"))
     work.mkdir(parents=True, exist_ok=True)
-    sim = None
     log = args.log
     if log is None:
-        from distillguard.simulate import simulate
-
-        sim = work / f"sim-{args.preset}-{args.scale}"
-        if not (sim / "requests.jsonl.gz").exists():
-            simulate(args.preset, scale=args.scale, seed=7, out=sim, fmt="jsonl")
-        log = sim / "requests.jsonl.gz"
+        log = simulated_log(args.preset, args.scale, work) / "requests.jsonl.gz"
     out: dict[str, Any] = {"log": str(log), "cores": os.cpu_count(),
                            "loadavg_before": os.getloadavg()}  # fmt: skip
     if args.prefill:
@@ -386,10 +253,8 @@ def main() -> None:
             throughput(args, prepared, work, stored=int(n), detect=False)
             for n in args.prefill.split(",")
         ]
-    elif not args.skip_throughput:
+    else:
         out["throughput"] = throughput(args, prepare(args, log, work), work)
-    if args.speed > 0 and sim is not None:
-        out["time_to_detection"] = time_to_detection(args, log, sim, work)
     out["loadavg_after"] = os.getloadavg()
     print(json.dumps(out, indent=2, default=str))
 

@@ -2,7 +2,8 @@
 ``distillguard evaluate --replay``. Prints a per-campaign table; asserts nothing (not a test).
 
     PYTHONPATH=src python benchmarks/bench_time_to_detection.py [--sim DIR | --preset demo
-        --scale 0.3] [--speed 2000] [--detect-interval 20] [--dir /tmp/dg-ttd] [--skip-batch]
+        --scale 0.3] [--speed 2000] [--detect-interval 20] [--policy FILE] [--dir /tmp/dg-ttd]
+        [--skip-batch | --batch-json FILE]
 
 1. Batch: ``distillguard detect LOG --out D`` then ``distillguard evaluate --truth SIM
    --detections D --replay --json``: the detector re-run on the log cut at each UTC midnight;
@@ -20,6 +21,10 @@
    interval plus the duration of one detection run (both in log time): the run that follows the
    batch cut-off sees at least the batch run's evidence. Campaigns the batch replay flags but the
    default policy only sends to ``review`` (unreviewed, below the throttle score) are shown as such.
+4. Why: after each detection run the script records the service's campaigns (score, threshold,
+   recommended action, decision, and how many of each true campaign's accounts they hold), and
+   sweeps the decisions of every account of the log: the JSON output lists each run, and the
+   benign accounts that were ever decided ``throttle``/``block`` (the table's last line).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from typing import Any
 
 import duckdb
 import httpx
-from bench_service import KEYS, MAIN, Server, fresh, headers
+from service_harness import KEYS, MAIN, Server, fresh, headers, simulated_log
 
 THROTTLE = ("throttle", "block")
 
@@ -59,14 +64,19 @@ def batch_times(sim: Path, log: Path, work: Path) -> dict[str, Any]:
     return {c["campaign_id"]: c for c in doc["campaigns"]} | {"_start": doc["start"]}
 
 
-def truth(sim: Path, log: Path) -> tuple[dict[str, list[str]], dict[str, float], float, float]:
-    """True campaigns' attack accounts, each account's first exchange (epoch s), and the log's
-    first and last timestamp (epoch s)."""
+def truth(
+    sim: Path, log: Path
+) -> tuple[dict[str, list[str]], set[str], dict[str, float], float, float]:
+    """True campaigns' attack accounts, the benign accounts, each account's first exchange
+    (epoch s), and the log's first and last timestamp (epoch s)."""
     camps: dict[str, list[str]] = {}
+    benign: set[str] = set()
     with (sim / "labels.csv").open() as fh:
         for r in csv.DictReader(fh):
             if r["label"] == "attack" and r["campaign_id"]:
                 camps.setdefault(r["campaign_id"], []).append(r["account_id"])
+            elif r["label"] != "attack":
+                benign.add(r["account_id"])
     con = duckdb.connect()
     try:
         rows = con.execute(
@@ -81,14 +91,46 @@ def truth(sim: Path, log: Path) -> tuple[dict[str, list[str]], dict[str, float],
         ).fetchall()[0]
     finally:
         con.close()
-    return camps, {str(a): float(t) for a, t in rows}, float(lo), float(hi)
+    return camps, benign, {str(a): float(t) for a, t in rows}, float(lo), float(hi)
+
+
+def campaign_view(
+    c: httpx.Client, url: str, owner: dict[str, str], t0: float, now: float
+) -> list[dict[str, Any]]:
+    """The service's campaigns of the latest run, with the true campaigns of their accounts."""
+    docs = c.get(f"{url}/v1/campaigns", headers=headers("analyst")).json()["campaigns"]
+    out = []
+    for d in docs:
+        if not d.get("in_latest_run"):
+            continue
+        mix: dict[str, int] = {}
+        for a in d.get("accounts", []):
+            key = owner.get(a, "benign")
+            mix[key] = mix.get(key, 0) + 1
+        out.append({
+            "log_h": round((now - t0) / 3600, 1),
+            "campaign_id": d["campaign_id"],
+            "score": d.get("score"),
+            "threshold": d.get("threshold"),
+            "recommended_action": d.get("recommended_action"),
+            "decision": d.get("decision"),
+            "truth": mix,
+        })  # fmt: skip
+    return out
 
 
 def online_times(args: argparse.Namespace, log: Path, work: Path, sim: Path) -> dict[str, Any]:
-    camps, first_seen, t0, t_end = truth(sim, log)
-    server = Server(fresh(work / "ws-online"), detect_interval=args.detect_interval)
+    camps, benign, first_seen, t0, t_end = truth(sim, log)
+    owner = {a: cid for cid, accs in camps.items() for a in accs}
+    everyone = sorted(set(first_seen))
+    server = Server(
+        fresh(work / "ws-online"), detect_interval=args.detect_interval, policy=args.policy
+    )
     seen: dict[str, dict[str, float]] = {c: {} for c in camps}
     runs: list[dict[str, Any]] = []
+    benign_hard: dict[str, dict[str, Any]] = {}  # benign account -> first throttle/block
+    benign_review: set[str] = set()
+    first_hard: dict[str, float] = {}  # attack account -> log time of its first throttle/block
     clock = {"start": 0.0}  # wall time the replay began
     run_stats: dict[str, float] = {}
     done = threading.Event()
@@ -102,8 +144,19 @@ def online_times(args: argparse.Namespace, log: Path, work: Path, sim: Path) -> 
                 return value if value > 0 else None
         return None
 
+    def sweep(c: httpx.Client, now: float) -> None:
+        """Every account's decision once: benign accounts that are throttled or blocked."""
+        for a in everyone:
+            if a in owner:
+                continue
+            d = c.get(f"{server.url}/v1/accounts/{a}/decision").json()
+            if d["decision"] in THROTTLE and a not in benign_hard:
+                benign_hard[a] = {"log_h": round((now - t0) / 3600, 1), **d}
+            elif d["decision"] == "review":
+                benign_review.add(a)
+
     def watch() -> None:
-        attack = sorted({a for accs in camps.values() for a in accs})
+        attack = sorted(owner)
         with httpx.Client(timeout=30, headers=headers("ingest")) as c:
             while not done.is_set():
                 try:
@@ -116,16 +169,23 @@ def online_times(args: argparse.Namespace, log: Path, work: Path, sim: Path) -> 
                         a: c.get(f"{server.url}/v1/accounts/{a}/decision").json()["decision"]
                         for a in attack
                     }
+                    if last and (not runs or runs[-1]["run_id"] != last):
+                        runs.append({
+                            "run_id": last,
+                            "seen_at_log_h": round((now - t0) / 3600, 1),
+                            "campaigns": campaign_view(c, server.url, owner, t0, now),
+                        })  # fmt: skip
+                        sweep(c, now)
                 except httpx.HTTPError:
                     time.sleep(1.0)
                     continue
-                if last and (not runs or runs[-1]["run_id"] != last):
-                    runs.append({"run_id": last, "seen_at_log": now})
                 for cid, accs in camps.items():
                     got = seen[cid]
                     active = [a for a in accs if first_seen.get(a, float("inf")) <= now]
                     flagged = [a for a in accs if decided[a] != "allow"]
                     hard = [a for a in flagged if decided[a] in THROTTLE]
+                    for a in hard:
+                        first_hard.setdefault(a, now)
                     if flagged:
                         got.setdefault("any", now)
                     if hard:
@@ -148,18 +208,18 @@ def online_times(args: argparse.Namespace, log: Path, work: Path, sim: Path) -> 
         time.sleep(args.detect_interval * 2)  # a last run over the tail
         done.set()
         watcher.join()
-        metrics = httpx.get(f"{server.url}/metrics", headers=headers("admin")).text
-        for line in metrics.splitlines():
-            name, _, value = line.partition(" ")
-            if name in ("distillguard_detection_run_seconds_sum",
-                        "distillguard_detection_run_seconds_count"):  # fmt: skip
-                run_stats[name.rsplit("_", 1)[1]] = float(value)
+        with httpx.Client(timeout=30, headers=headers("ingest")) as c:
+            sweep(c, t_end)
+        for name in ("sum", "count"):
+            value = server.metric(f"distillguard_detection_run_seconds_{name}")
+            run_stats[name] = value or 0.0
     finally:
         server.stop()
     stats = json.loads(rep.stdout.strip().splitlines()[-1])
     total, count = run_stats.get("sum", 0.0), run_stats.get("count", 0.0)
     return {
         "campaigns": seen,
+        "late_joiners": late_joiners(camps, seen, first_seen, first_hard),
         "runs": runs,
         "run_seconds_mean": total / count if count else 0.0,
         "run_count": int(count),
@@ -167,7 +227,34 @@ def online_times(args: argparse.Namespace, log: Path, work: Path, sim: Path) -> 
         "replay": stats,
         "replay_wall_seconds": round(wall, 1),
         "replay_lag_seconds": round(wall - (t_end - t0) / args.speed, 1),
+        "benign_accounts": len(benign),
+        "benign_throttled_or_blocked": benign_hard,
+        "benign_review": len(benign_review),
     }
+
+
+def late_joiners(
+    camps: dict[str, list[str]],
+    seen: dict[str, dict[str, float]],
+    first_seen: dict[str, float],
+    first_hard: dict[str, float],
+) -> dict[str, dict[str, Any]]:
+    """Per campaign, its accounts whose first exchange came after the campaign's first
+    throttle/block: log hours from that first exchange to their own throttle/block."""
+    out: dict[str, dict[str, Any]] = {}
+    for cid, accs in camps.items():
+        start = seen[cid].get("throttle_one")
+        if start is None:
+            continue
+        late = [a for a in accs if first_seen.get(a, 0.0) > start]
+        delays = sorted((first_hard[a] - first_seen[a]) / 3600 for a in late if a in first_hard)
+        out[cid] = {
+            "accounts": len(late),
+            "never": len(late) - len(delays),
+            "median_h": round(delays[len(delays) // 2], 1) if delays else None,
+            "max_h": round(delays[-1], 1) if delays else None,
+        }
+    return out
 
 
 def hours(x: float | None) -> str:
@@ -207,6 +294,16 @@ def table(batch: dict[str, Any], online: dict[str, Any], args: argparse.Namespac
             f"{hours(got.get('throttle_one'))} | {hours(half)} | "
             f"{'—' if half is None or cut is None else f'{(half - cut) / 3600:+.1f}'} | {verdict} |"
         )
+    lines += ["", "accounts that joined after their campaign's first throttle/block "
+              "(log h from their first exchange to their own throttle/block):"]  # fmt: skip
+    for cid, j in sorted(online["late_joiners"].items()):
+        lines.append(f"- {cid}: {j['accounts']} joined; median {j['median_h']}, max {j['max_h']}, "
+                     f"never {j['never']}")  # fmt: skip
+    lines += [
+        "",
+        f"benign accounts ever throttled/blocked: {len(online['benign_throttled_or_blocked'])} "
+        f"of {online['benign_accounts']} (ever review: {online['benign_review']})",
+    ]
     return "\n".join(lines)
 
 
@@ -218,6 +315,7 @@ def main() -> None:
     p.add_argument("--speed", type=float, default=2000.0)
     p.add_argument("--detect-interval", type=float, default=20.0)
     p.add_argument("--batch-size", type=int, default=2000)
+    p.add_argument("--policy", type=Path, default=None, help="decision policy file for serve")
     p.add_argument("--dir", type=Path, default=None)
     p.add_argument("--skip-batch", action="store_true", help="online only (no evaluate --replay)")
     p.add_argument(
@@ -226,13 +324,7 @@ def main() -> None:
     args = p.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="dg-ttd-"))
     work.mkdir(parents=True, exist_ok=True)
-    sim = args.sim
-    if sim is None:
-        from distillguard.simulate import simulate
-
-        sim = work / f"sim-{args.preset}-{args.scale}"
-        if not (sim / "requests.jsonl.gz").exists():
-            simulate(args.preset, scale=args.scale, seed=7, out=sim, fmt="jsonl")
+    sim = args.sim or simulated_log(args.preset, args.scale, work)
     log = sim / "requests.jsonl.gz"
     load = {"before": os.getloadavg()}
     t = time.perf_counter()
@@ -248,6 +340,8 @@ def main() -> None:
     print()
     print(json.dumps({"batch_seconds": round(batch_s, 1), "loadavg": load,
                       "replay": online["replay"], "runs": online["runs"],
+                      "benign_throttled_or_blocked": online["benign_throttled_or_blocked"],
+                      "late_joiners": online["late_joiners"],
                       "batch": batch, "online": online["campaigns"]},
                      indent=2, default=str))  # fmt: skip
 

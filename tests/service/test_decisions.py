@@ -65,15 +65,29 @@ def test_an_unknown_account_is_allowed(detected_client: TestClient) -> None:
     assert _decision(detected_client, "team-7/alice")["account_id"] == "team-7/alice"
 
 
-def test_an_open_campaign_is_reviewed_or_throttled_with_reasons(
+def test_an_open_campaign_is_at_least_throttled_with_reasons_and_blocked_only_when_recommended(
     detected_client: TestClient,
 ) -> None:
-    camp = _campaigns(detected_client)[0]
-    assert camp["status"] == "open"
-    d = _decision(detected_client, camp["accounts"][0])
-    assert d["decision"] in ("review", "throttle")
-    assert d["campaign_id"] == camp["campaign_id"]
-    assert d["reasons"] and camp["campaign_id"] in d["reasons"][0]
+    """The default policy: an account of a campaign the detector formed clearly over its
+    threshold is throttled until an analyst reviews it (one at the line goes to review, as the
+    detector recommends); blocked without an analyst only when the detector recommends a block
+    and the campaign has a blockable indicator."""
+    camps = _campaigns(detected_client)
+    margin = Policy().formed_margin
+    clear = [c for c in camps if c["score"] >= c["threshold"] + margin]
+    assert clear, "the simulated log should have campaigns clearly over their threshold"
+    for camp in camps:
+        assert camp["status"] == "open"
+        d = _decision(detected_client, camp["accounts"][0])
+        if camp not in clear:
+            assert d["decision"] == camp["recommended_action"] == "review"
+            continue
+        assert d["decision"] in ("throttle", "block")
+        if d["decision"] == "block":
+            assert camp["recommended_action"] == "block"
+            assert any(ind["blockable"] for ind in indicators_of(camp, Policy()))
+        assert d["campaign_id"] == camp["campaign_id"]
+        assert d["reasons"] and camp["campaign_id"] in d["reasons"][0]
 
 
 def test_block_makes_every_account_blocked_and_is_audited(detected_client: TestClient) -> None:
@@ -210,7 +224,8 @@ def test_a_new_account_with_an_unreviewed_campaigns_blockable_indicator_is_decid
         body = _newcomer_row("newcomer-9", "nc-9", **{str(ind["kind"]): ind["value"]})
         assert c.post("/v1/exchanges", content=body, headers=auth("ingest")).json()["accepted"]
         d = _decision(c, "newcomer-9")
-        assert d["decision"] == camp["decision"] and d["campaign_id"] == camp["campaign_id"]
+        # Unreviewed: throttled (not blocked) on one shared value, whatever the campaign's own.
+        assert d["decision"] == "throttle" and d["campaign_id"] == camp["campaign_id"]
         assert "on arrival" in d["reasons"][0]
         # the campaign grew on arrival: subscribers hear of it
         grew = receiver.wait_for(lambda e: e.get("cause") == "on_arrival")
@@ -267,7 +282,14 @@ def test_the_policy_decides_and_loads_from_toml_or_json(
         assert _decision(c, camp["accounts"][0])["decision"] == "block"
     js = tmp_path / "policy.json"
     js.write_text(
-        json.dumps({"review_score": 0.99, "throttle_score": 0.99, "follow_recommended": False})
+        json.dumps(
+            {
+                "review_score": 0.99,
+                "throttle_score": 0.99,
+                "follow_recommended": False,
+                "formed": None,
+            }
+        )
     )
     with TestClient(create_app(settings_for(workspace_copy, policy=load_policy(js)))) as c:
         assert _decision(c, camp["accounts"][0])["decision"] == "allow"
@@ -300,3 +322,31 @@ def test_example_exchanges_of_a_campaign_are_its_own_and_text_can_be_withheld(
         detected_client.get("/v1/campaigns/NOPE/examples", headers=auth("analyst")).status_code
         == 404
     )
+
+
+def test_accounts_a_later_run_leaves_out_stay_throttled_until_an_analyst_dismisses_them(
+    tmp_path: Path,
+) -> None:
+    """A campaign's accounts are throttled while it is unreviewed, also when a later run scores
+    it at the line or leaves some of them out; the analyst's dismissal releases them."""
+    from distillguard.service.auth import Principal, Role
+
+    doc = {"campaign_id": "H1", "score": 0.8, "threshold": 0.5, "recommended_action": "throttle",
+           "accounts": ["h-1", "h-2", "h-3"]}  # fmt: skip
+    svc = Service(settings_for(tmp_path / "ws"))
+    try:
+        svc.book.absorb([doc])
+        svc.rebuild()
+        assert {svc.decision(a).decision for a in doc["accounts"]} == {"throttle"}
+        svc.book.absorb([{**doc, "score": 0.51, "recommended_action": "review",
+                          "accounts": ["h-2", "h-3", "h-4"]}])  # fmt: skip
+        svc.rebuild()
+        assert [svc.decision(a).decision for a in ("h-1", "h-2", "h-4")] == [
+            "throttle", "throttle", "review",
+        ]  # fmt: skip
+        svc.act("H1", "dismiss", Principal(Role.ANALYST, "t"), target={"account_id": "h-1"})
+        assert svc.decision("h-1").decision == "allow"
+        svc.act("H1", "dismiss", Principal(Role.ANALYST, "t"))
+        assert {svc.decision(a).decision for a in ("h-2", "h-3", "h-4")} == {"allow"}
+    finally:
+        svc.close()

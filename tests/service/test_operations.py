@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from distillguard.service import create_app
+from distillguard.service import Policy, create_app
 from distillguard.service.replay import paced_batches, replay
 from tests.ingest.conftest import DATA
 from tests.service.conftest import KEYS, Receiver, auth, serving, settings_for
@@ -39,12 +39,17 @@ def test_metrics_count_ingest_quarantine_duplicates_and_decisions(client: TestCl
     assert quarantined == 10  # five bad lines, sent twice
     assert m[("distillguard_decisions_served_total", (("decision", "allow"),))] == 1
     assert m[("distillguard_ingest_latency_seconds_count", (("endpoint", "exchanges"),))] == 2
+    assert m[("distillguard_wal_checkpoint_seconds_count", ())] == 0  # 256 MB log: no fold yet
 
 
 def test_webhooks_fire_when_a_campaign_changes_decision(
     workspace_copy: Path, receiver: Receiver
 ) -> None:
-    settings = settings_for(workspace_copy, webhooks=(receiver.url,), webhook_timeout=2.0)
+    # A policy that never blocks without an analyst, so the analyst's block changes decisions.
+    settings = settings_for(
+        workspace_copy, webhooks=(receiver.url,), webhook_timeout=2.0,
+        policy=Policy(max_unreviewed="throttle"),
+    )  # fmt: skip
     with TestClient(create_app(settings)) as c:
         camp = c.get("/v1/campaigns", headers=auth("analyst")).json()["campaigns"][0]
         c.post(
@@ -54,7 +59,7 @@ def test_webhooks_fire_when_a_campaign_changes_decision(
         hits = receiver.wait_for(lambda e: e["event"] == "campaign.decision_changed")
     assert hits, receiver.events
     assert hits[0]["campaign_id"] == camp["campaign_id"] and hits[0]["decision"] == "block"
-    assert hits[0]["previous_decision"] in ("review", "throttle")
+    assert hits[0]["previous_decision"] == camp["decision"] == "throttle"
 
 
 def test_a_dead_webhook_receiver_never_blocks_actions(workspace_copy: Path) -> None:
@@ -134,3 +139,12 @@ def test_detection_runs_on_schedule_once_new_exchanges_arrive(tmp_path: Path) ->
         assert c.get("/healthz").json()["last_detection"] is not None
         m = _metrics(c)
         assert m[("distillguard_detection_runs_total", (("outcome", "ok"),))] >= 1
+
+
+def test_a_commit_that_checkpoints_the_write_ahead_log_is_counted(tmp_path: Path) -> None:
+    # Every body waits while one commit folds the log into the database: operators see it.
+    settings = settings_for(tmp_path / "ws", checkpoint_threshold="1KB")
+    with TestClient(create_app(settings)) as c:
+        body = (DATA / "canonical.jsonl").read_bytes()
+        assert c.post("/v1/exchanges", content=body, headers=auth("ingest")).status_code == 200
+        assert _metrics(c)[("distillguard_wal_checkpoint_seconds_count", ())] >= 1

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from distillguard.service.book import CampaignRecord
 from distillguard.service.policy import Policy
-from distillguard.service.state import build_snapshot
+from distillguard.service.state import build_snapshot, held_accounts
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -45,8 +45,8 @@ def test_strongest_rule_wins_and_dismissals_and_review_apply() -> None:
     assert got == {
         "a": ("block", "C1"),
         "b": ("block", "C1"),  # blocked beats the other campaign's review
-        "c": ("review", "C2"),
-        "e": ("throttle", "C4"),  # score 0.8 >= throttle_score, unreviewed: not above throttle
+        "c": ("throttle", "C2"),  # the detector formed C2: throttled while it is unreviewed
+        "e": ("throttle", "C4"),  # unreviewed, nothing recommends a block: not above throttle
         "g": ("review", None),
     }
     assert "d" not in got and "f" not in got
@@ -55,6 +55,32 @@ def test_strongest_rule_wins_and_dismissals_and_review_apply() -> None:
         "payment_fingerprint": {"pm-1": "C1"},
         "tls_fingerprint": {"ja3-x": "C1"},
     }
+
+
+def test_an_unreviewed_campaign_is_blocked_only_when_recommended_with_a_blockable_indicator() -> (
+    None
+):
+    blockable = _rec("B1", ["a"], 0.9, recommended_action="block", indicators=V2_INDICATORS)
+    context = [{"kind": "asn", "value": "64500", "blockable": False}]
+    no_rule = _rec("B2", ["b"], 0.9, recommended_action="block", indicators=context)
+    small = _rec("B3", ["c"], 0.66, recommended_action="review", threshold=0.6)  # few accounts
+    barely = _rec("B4", ["d"], 0.51, recommended_action="review", threshold=0.5)
+    snap = build_snapshot([blockable, no_rule, small, barely], Policy(), {}, [])
+    got = {a: d.decision for a, d in snap.decisions.items()}
+    # Formed and clearly over its threshold: throttled; within 0.05 of it: the detector's review.
+    assert got == {"a": "block", "b": "throttle", "c": "throttle", "d": "review"}
+    assert build_snapshot([barely], Policy(formed_margin=0.0), {}, []).decisions["d"].decision == (
+        "throttle"
+    )
+    # Dismissing its blockable indicators leaves the campaign nothing safe to block on.
+    for ind in V2_INDICATORS:
+        blockable.dismissed_indicators.add((ind["kind"], ind["value"]))
+    assert build_snapshot([blockable], Policy(), {}, []).decisions["a"].decision == "throttle"
+    # The policy before ``formed``: small or near-threshold campaigns go to review, none blocks.
+    old = Policy(formed="allow", max_unreviewed="throttle")
+    snap = build_snapshot([_rec("B1", ["a"], 0.9, recommended_action="block",
+                                indicators=V2_INDICATORS), small], old, {}, [])  # fmt: skip
+    assert {a: d.decision for a, d in snap.decisions.items()} == {"a": "throttle", "c": "review"}
 
 
 def test_v1_indicators_count_as_blockable_by_kind_and_match_whole_columns() -> None:
@@ -66,3 +92,26 @@ def test_v1_indicators_count_as_blockable_by_kind_and_match_whole_columns() -> N
         "payment_fingerprint": ["pm-9", "pm-9", None, "pm-2"],
     })  # fmt: skip
     assert snap.index.match(rows) == [("x", "C9", "payment_fingerprint", "pm-9")]
+
+
+def test_an_account_once_throttled_for_a_campaign_stays_throttled_until_reviewed() -> None:
+    camp = _rec("G1", ["a", "b"], 0.8, recommended_action="throttle", threshold=0.5)
+    held = held_accounts(build_snapshot([camp], Policy(), {}, []), [camp], Policy(), {})
+    assert held == {"a": "G1", "b": "G1"}
+    # A later run leaves "a" out and scores the campaign at the line (the detector says review).
+    camp.doc.update(accounts=["b", "c"], score=0.51, recommended_action="review")
+    snap = build_snapshot([camp], Policy(), {}, [], held)
+    got = {acc: d.decision for acc, d in snap.decisions.items()}
+    assert got == {"a": "throttle", "b": "throttle", "c": "review"}
+    assert "held until an analyst reviews it" in snap.decisions["a"].reasons[0]
+    # ... or misses the campaign entirely: still held.
+    camp.in_latest_run = False
+    assert set(build_snapshot([camp], Policy(), {}, [], held).decisions) == {"a", "b"}
+    # Without the hold each run decides afresh.
+    assert build_snapshot([camp], Policy(hold_formed=False), {}, [], held).decisions == {}
+    # Dismissing one account, then the campaign, releases them.
+    camp.dismissed_accounts.add("a")
+    assert set(held_accounts(snap, [camp], Policy(), held)) == {"b"}
+    camp.status = "dismissed"
+    assert build_snapshot([camp], Policy(), {}, [], held).decisions == {}
+    assert held_accounts(snap, [camp], Policy(), held) == {}

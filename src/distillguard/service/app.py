@@ -288,10 +288,18 @@ async def get_metrics(request: Request) -> Response:
 
 
 async def _schedule(svc: Service) -> None:
-    """Re-run detection every ``detect_interval`` seconds when new exchanges arrived."""
+    """Start a detection run every ``detect_interval`` seconds when new exchanges arrived.
+
+    Runs start on a fixed cadence (``interval`` after the previous start, not after its end),
+    so a run's own duration does not stretch the period: evidence that arrives just after a
+    run starts is decided at most one interval plus one run later. A run that overruns the
+    interval is followed at once by the next (never by a burst of catch-up runs)."""
     interval = svc.settings.detect_interval
+    loop = asyncio.get_running_loop()
+    due = loop.time() + interval
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        due = max(due + interval, loop.time())
         if svc.ingested_since_run <= 0:
             continue
         try:

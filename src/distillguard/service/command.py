@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from distillguard.errors import ConfigError
@@ -36,6 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--drop-text", action="store_true", help="do not store prompt texts")
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit")
+    parser.add_argument(
+        "--checkpoint-threshold",
+        default="256MB",
+        help="fold the write-ahead log into the database when it passes this size (default "
+        "256MB); ingest waits while it is folded, so a smaller value gives shorter, more "
+        "frequent pauses at a higher total cost",
+    )
     parser.add_argument("--log-level", default="info", help="uvicorn log level")
 
 
@@ -52,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--detect-interval and --state-interval must be >= 0 and --window-days > 0"
         )
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]?i?B", args.checkpoint_threshold.strip()):
+        raise ConfigError(
+            f"--checkpoint-threshold must be a size such as 64MB, got {args.checkpoint_threshold!r}"
+        )
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port out of range: {args.port}")
     detect_config = None
@@ -67,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         window_days=args.window_days,
         state_interval=args.state_interval,
         memory_limit=args.memory_limit,
+        checkpoint_threshold=args.checkpoint_threshold,
     )
     settings.privacy = Privacy.from_key(None, drop_text=args.drop_text)
     if args.webhook:

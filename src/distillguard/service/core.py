@@ -27,7 +27,13 @@ from distillguard.service.book import AuditEntry, CampaignBook, CampaignRecord
 from distillguard.service.metrics import ServiceMetrics
 from distillguard.service.policy import Decision, Verdict
 from distillguard.service.settings import ServiceSettings
-from distillguard.service.state import LiveAccounts, LiveProfiles, Snapshot, build_snapshot
+from distillguard.service.state import (
+    LiveAccounts,
+    LiveProfiles,
+    Snapshot,
+    build_snapshot,
+    held_accounts,
+)
 from distillguard.service.webhooks import Notifier
 from distillguard.service.writer import TABLE, IngestResult, IngestWriter
 
@@ -54,6 +60,9 @@ class Service:
         self._state_lock = threading.Lock()
         self._matched: dict[str, tuple[str, str, str]] = {}  # account -> (campaign, kind, value)
         self._account_scores: dict[str, float] = {}
+        # account -> campaign it was throttled for, unreviewed (policy.hold_formed; in memory:
+        # a restart starts afresh from the next run)
+        self._held: dict[str, str] = {}
         self._review: list[dict[str, Any]] = []
         self.snapshot = Snapshot()
         self.last_run: dict[str, Any] | None = None
@@ -104,6 +113,8 @@ class Service:
         for reason, n in result.reasons.items():
             m.quarantined.labels(reason).inc(n)
         m.ingest_latency.labels(endpoint).observe(time.perf_counter() - t0)
+        if result.checkpoint_seconds is not None:
+            m.checkpoint_seconds.observe(result.checkpoint_seconds)
         return result
 
     def _match(self, result: IngestResult) -> None:
@@ -161,12 +172,15 @@ class Service:
 
     def _match_decision(self, account: str, verdicts: dict[str, Verdict]) -> Decision:
         """The on-arrival decision: the policy's ``indicator_decision``, never stronger than
-        the decision of the campaign whose indicator the account used."""
+        the decision of the campaign whose indicator the account used, nor than
+        ``indicator_unreviewed`` while no analyst has confirmed or blocked that campaign (one
+        shared value is all the evidence there is about the newcomer)."""
+        policy = self.settings.policy
         cid, kind, value = self._matched[account]
-        decided = min(
-            Verdict.of(self.settings.policy.indicator_decision),
-            verdicts.get(cid, Verdict.ALLOW),
-        )
+        decided = min(Verdict.of(policy.indicator_decision), verdicts.get(cid, Verdict.ALLOW))
+        rec = self.book.records.get(cid)
+        if rec is None or rec.status not in ("confirmed", "blocked"):
+            decided = min(decided, Verdict.of(policy.indicator_unreviewed))
         return Decision(
             account,
             decided.label,
@@ -194,7 +208,8 @@ class Service:
         policy = self.settings.policy
         with self.book.lock:
             records = list(self.book.records.values())
-            snap = build_snapshot(records, policy, self._account_scores, self._review)
+            snap = build_snapshot(records, policy, self._account_scores, self._review, self._held)
+            self._held = held_accounts(snap, records, policy, self._held)
         with self._state_lock:
             decisions = dict(snap.decisions)
             for account, (cid, kind, value) in list(self._matched.items()):

@@ -27,6 +27,12 @@ class ServiceMetrics:
             "distillguard_ingest_latency_seconds", "Time to parse, validate and commit one body",
             ["endpoint"], buckets=LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
+        self.checkpoint_seconds = Histogram(
+            "distillguard_wal_checkpoint_seconds",
+            "Commits that folded the write-ahead log into the database: their duration (every "
+            "body waits for it; see serve --checkpoint-threshold)",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120), registry=r,
+        )  # fmt: skip
         self.decisions_served = Counter(
             "distillguard_decisions_served", "Decision answers, by decision", ["decision"],
             registry=r,

@@ -16,7 +16,7 @@ Indicators of decided campaigns are matched on arrival with Arrow's ``is_in`` ov
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,6 +253,28 @@ def _template_hits(rows: pa.Table, values: dict[str, str]) -> tuple[pa.Array, pa
     return kept["account_id"].filter(pa.array(mask)).combine_chunks(), labels
 
 
+def held_accounts(
+    snap: Snapshot, records: Iterable[CampaignRecord], policy: Policy, held: Mapping[str, str]
+) -> dict[str, str]:
+    """``held`` updated with the snapshot: accounts its campaigns decide ``policy.formed`` or
+    more join (first campaign kept); those whose campaign or own finding was dismissed leave."""
+    if policy.formed is None or not policy.hold_formed:
+        return {}
+    by_id = {r.campaign_id: r for r in records}
+    floor = Verdict.of(policy.formed)
+    out = dict(held)
+    for d in snap.decisions.values():
+        if d.campaign_id is not None and Verdict.of(d.decision) >= floor > Verdict.ALLOW:
+            out.setdefault(d.account_id, d.campaign_id)
+    return {
+        acc: cid
+        for acc, cid in out.items()
+        if (rec := by_id.get(cid)) is not None
+        and rec.status != "dismissed"
+        and acc not in rec.dismissed_accounts
+    }
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Decisions for every flagged account, campaign decisions, and the indicator index."""
@@ -271,7 +293,19 @@ def campaign_verdict(rec: CampaignRecord, policy: Policy) -> tuple[Verdict, str]
         return Verdict.of(policy.confirmed), f"campaign {rec.campaign_id} confirmed by an analyst"
     if rec.status == "dismissed" or not rec.in_latest_run:
         return None
-    v = policy.open_campaign(score, rec.doc.get("recommended_action"))
+    threshold = rec.doc.get("threshold")
+    blockable = sum(
+        1
+        for ind in indicators_of(rec.doc, policy)
+        if ind["blockable"]
+        and (str(ind["kind"]), str(ind["value"])) not in rec.dismissed_indicators
+    )
+    v = policy.open_campaign(
+        score,
+        rec.doc.get("recommended_action"),
+        threshold=None if threshold is None else float(threshold),
+        blockable=blockable,
+    )
     if v is Verdict.ALLOW:
         return None
     return v, f"campaign {rec.campaign_id} detected (score {score:.2f}, unreviewed)"
@@ -292,8 +326,12 @@ def build_snapshot(
     policy: Policy,
     account_scores: dict[str, float],
     review: list[dict[str, Any]],
+    held: Mapping[str, str] | None = None,
 ) -> Snapshot:
-    """Decide every account named by a campaign or the review queue (strongest rule wins)."""
+    """Decide every account named by a campaign, held for one, or in the review queue (strongest
+    rule wins). ``held``: account -> the campaign it was once decided ``policy.formed`` or more
+    for (see :func:`held_accounts`)."""
+    records = list(records)
     decisions: dict[str, Decision] = {}
     verdicts: dict[str, Verdict] = {}
     index: dict[str, dict[str, str]] = {}
@@ -325,6 +363,19 @@ def build_snapshot(
                 key = (str(ind["kind"]), str(ind["value"]))
                 if ind["blockable"] and key not in rec.dismissed_indicators:
                     index.setdefault(key[0], {})[key[1]] = rec.campaign_id
+    if held and policy.formed is not None and policy.hold_formed:
+        by_id = {r.campaign_id: r for r in records}
+        floor = Verdict.of(policy.formed)
+        for acc, cid in held.items():
+            owner = by_id.get(cid)
+            if owner is None or owner.status == "dismissed" or acc in owner.dismissed_accounts:
+                continue
+            held_why = (
+                f"decided {floor.label} for campaign {cid} by an earlier run; held until an "
+                "analyst reviews it",
+            )
+            score = float(owner.doc.get("score") or 0.0)
+            offer(Decision(acc, floor.label, cid, score, held_why))
     if policy.review_queue is not None:
         rv = Verdict.of(policy.review_queue)
         for entry in review:

@@ -52,6 +52,9 @@ class IngestResult:
     reasons: dict[str, int] = field(default_factory=dict)
     rows: pa.Table = field(default_factory=STORED_SCHEMA.empty_table)
     seconds: float = 0.0
+    # Seconds of the commit when it folded the write-ahead log into the database (a checkpoint),
+    # else None. Every body waiting for the writer waits that long too.
+    checkpoint_seconds: float | None = None
 
     def answer(self) -> dict[str, int]:
         """The API's answer (contract §4)."""
@@ -92,6 +95,7 @@ class IngestWriter:
         # commit syncs the log.
         self.con.execute(f"SET checkpoint_threshold = '{checkpoint_threshold}'")
         ensure_table(self.con, TABLE)
+        self._wal = Path(f"{workspace.db_path}.wal")
         # The stored ids' hashes, so a body's idempotency check does not scan the workspace.
         stored = self.con.execute(f"SELECT hash(request_id) AS h FROM {TABLE}").fetchnumpy()
         self.seen = SeenIds(np.asarray(stored["h"], dtype=np.uint64))
@@ -146,15 +150,21 @@ class IngestWriter:
             if bads:
                 self.quarantine.write(pa.concat_tables(bads))  # fsynced before we answer
             if rows is not None:
-                result.rows = self._store_new(rows)
+                result.rows, result.checkpoint_seconds = self._store_new(rows)
         result.accepted = result.rows.num_rows
         result.duplicates = (rows.num_rows if rows is not None else 0) - result.accepted
         result.seconds = time.perf_counter() - t0
         return result
 
-    def _store_new(self, rows: pa.Table) -> pa.Table:
+    def _wal_bytes(self) -> int:
+        try:
+            return self._wal.stat().st_size
+        except OSError:
+            return 0
+
+    def _store_new(self, rows: pa.Table) -> tuple[pa.Table, float | None]:
         """Insert the rows whose request_id is new (first in the body wins) in one transaction;
-        return them. Caller holds the lock.
+        return them, and the commit's seconds if it checkpointed. Caller holds the lock.
 
         Only ids whose hash is in :attr:`seen` can be stored already; those few candidates are
         confirmed with an exact query, so the cost of a body does not grow with the workspace.
@@ -197,14 +207,20 @@ class IngestWriter:
                         self.con.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM {ins}")
                     finally:
                         self.con.unregister(ins)
+                wal = self._wal_bytes()
+                t = time.perf_counter()
                 self.con.execute("COMMIT")
+                commit_s = time.perf_counter() - t
             except BaseException:
                 self.con.execute("ROLLBACK")
                 raise
         finally:
             self.con.unregister(name)
         self.seen.add(hashes[keep])  # only once durable
-        return new
+        # A commit that stored rows grows the log, unless it checkpointed (DuckDB folds the log
+        # into the database when it passes ``checkpoint_threshold``), with the lock held.
+        checkpointed = new.num_rows > 0 and self._wal_bytes() <= wal
+        return new, (commit_s if checkpointed else None)
 
     def execute(self, sql: str, params: list[object] | None = None) -> None:
         """Run one write statement (the audit log) under the lock, committed on return."""
