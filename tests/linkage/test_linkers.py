@@ -12,6 +12,7 @@ import pyarrow as pa
 from distillguard.engine.tables import conform
 from distillguard.linkage import LinkContext, SharedKeyLinker, SyncLinker, TemplateLinker
 from distillguard.linkage.base import pairs_within_groups
+from distillguard.linkage.shared_keys import NetworkLinker
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -101,6 +102,22 @@ def test_common_values_carry_little_weight_with_idf() -> None:
     edges = SharedKeyLinker(family="client", columns=("user_agent", "tls_fingerprint"), idf=True)
     weights = edges.link(ctx)["weight"].to_numpy()
     assert len(weights) > 0 and weights.max() < 0.1
+
+
+def test_a_nat_hundreds_share_links_weaker_than_a_network_three_share() -> None:
+    # 300 students behind one campus NAT; three accounts on one small rented network; 700
+    # others each on their own network.
+    rows = [_row(f"student{k:03d}", 0, START, ip="192.0.2.10") for k in range(300)]
+    rows += [_row(f"op{k}", 0, START, ip="198.51.100.7") for k in range(3)]
+    rows += [_row(f"home{k:03d}", 0, START, ip=f"10.{k // 250}.{k % 250}.1") for k in range(700)]
+    ctx = _context(rows)
+    ids = ctx.accounts["account_id"].to_list()
+    edges = NetworkLinker().link(ctx)
+    who = [ids[a][:2] for a in edges["a"].to_list()]
+    weight = edges["weight"].to_numpy()
+    ops = np.array([w == "op" for w in who])
+    assert ops.sum() == 3 and weight[ops].min() > 0.75
+    assert weight[~ops].max() < weight[ops].min() / 2
 
 
 def test_a_template_most_accounts_share_links_weakly() -> None:

@@ -111,10 +111,16 @@ class PaymentLinker(SharedKeyLinker):
 
 @dataclass
 class NetworkLinker(SharedKeyLinker):
-    """Accounts sending from the same /24 or /48 networks (a campus NAT does too: weak alone)."""
+    """Accounts sending from the same /24 or /48 networks, by idf.
+
+    A network that hundreds of accounts share is an institution's egress (a campus or
+    corporate NAT, a carrier-grade NAT, a VPN exit): it says where people sit, not who operates
+    them, so its links weigh little; a handful of accounts on one residential or rented network
+    is what an operator leaves behind."""
 
     family: str = "network"
     columns: tuple[str, ...] = ("ip_prefix",)
+    idf: bool = True
     reliability: float = 0.35
     description: str = "send from the same networks (/24 or /48)"
 
