@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from distillguard.errors import ConfigError
@@ -10,6 +11,7 @@ from distillguard.ingest.adapters import ADAPTERS
 from distillguard.ingest.base import DEFAULT_BATCH_SIZE
 from distillguard.ingest.privacy import HASH_KEY_ENV, Privacy
 from distillguard.ingest.store import IngestStats, Workspace
+from distillguard.resources import memory_guard
 
 HELP = "store request logs in a workspace"
 
@@ -61,12 +63,13 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
     privacy = Privacy.from_key(args.hash_key, drop_text=args.drop_text)
-    stats = Workspace(args.workspace, memory_limit=args.memory_limit).ingest(
-        args.sources,
-        fmt=args.format,
-        privacy=privacy,
-        batch_size=args.batch_size,
-        progress=_progress if args.progress else None,
-    )
+    with memory_guard(args.memory_limit) or contextlib.nullcontext():
+        stats = Workspace(args.workspace, memory_limit=args.memory_limit).ingest(
+            args.sources,
+            fmt=args.format,
+            privacy=privacy,
+            batch_size=args.batch_size,
+            progress=_progress if args.progress else None,
+        )
     print(stats.summary_line(), flush=True)
     return 0
