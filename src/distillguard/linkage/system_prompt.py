@@ -43,10 +43,16 @@ from distillguard.linkage.base import LinkContext, Linker, empty_edges
 from distillguard.linkage.shared_keys import overlap_edges
 from distillguard.signals.skeleton import SkeletonIndex
 
+# Every white-space run becomes one space. Only the runs that change are matched (two or more
+# white-space characters, or one that is not a space): the same result as replacing ``\s+``,
+# at half the cost, since prose has a single space between most words and each regex match
+# costs more than the scan between matches.
+_WHITE_RUN = r"\s\s+|[^\S ]"
+
 
 def normalised_text(col: ir.StringValue) -> ir.StringValue:
     """Case and white space folded, so trivially re-spaced copies share one fingerprint."""
-    return col.lower().re_replace(r"\s+", " ").strip()
+    return col.lower().re_replace(_WHITE_RUN, " ").strip()
 
 
 def prompt_groups(texts: pa.Array) -> np.ndarray:
