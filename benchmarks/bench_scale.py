@@ -46,6 +46,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from distillguard.resources import tree_rss
+
 
 def _bench_rows() -> int:
     """The benchmark preset's size at ``--scale 1``, from the preset itself."""
@@ -67,23 +69,6 @@ class Child:
     returncode: int
     cpu: float = 0.0
     tree_rss: int = 0
-
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants now (``VmRSS`` from /proc; 0 where
-    /proc is absent)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-    return total
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
