@@ -40,8 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--memory-limit",
         default=None,
-        help="DuckDB memory, a size (6GB, 512MiB) or a share of the machine (40%%); default "
-        "$DISTILLGUARD_MEMORY_LIMIT or a quarter of the memory the host has",
+        help="memory for the whole run (DuckDB's buffer pool gets half), a size (6GB, 512MiB) "
+        "or a share of the machine (40%%), enforced when set: a run whose processes go over it "
+        "stops with one error line (exit 2); default $DISTILLGUARD_MEMORY_LIMIT or a quarter "
+        "of the memory the host has",
     )
     parser.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per committed batch"

@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="memory for the whole run (the query engine's buffer pool gets half, the rest is "
         "left to the sample, edges and graph), a size (6GB, 512MiB) or a share of the machine "
-        "(40%%); "
+        "(40%%); a limit that is set is enforced: a run whose processes go over it stops with "
+        "one error line (exit 2); "
         f"default ${ENV} or {int(DEFAULT_SHARE * 100)}%% of the memory the host (or its "
         "container limit) has, never more than that",
     )
