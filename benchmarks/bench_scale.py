@@ -43,7 +43,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from distillguard.resources import tree_rss
@@ -69,6 +69,8 @@ class Child:
     returncode: int
     cpu: float = 0.0
     tree_rss: int = 0
+    # (seconds since start, process-tree RSS) every 0.5 s: which stage holds the peak
+    samples: list[tuple[float, int]] = field(default_factory=list)
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
@@ -77,12 +79,12 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
     ``tree_rss`` the largest sum over the whole process tree, sampled every 0.5 s."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    peak = [0]
+    samples: list[tuple[float, int]] = []
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.5):
-            peak[0] = max(peak[0], tree_rss(proc.pid))
+            samples.append((time.perf_counter() - started, tree_rss(proc.pid)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -93,7 +95,24 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
     rss = usage.ru_maxrss * 1024
-    return Child(seconds, rss, proc.returncode, cpu, max(peak[0], rss))
+    peak = max((r for _, r in samples), default=0)
+    return Child(seconds, rss, proc.returncode, cpu, max(peak, rss), samples)
+
+
+def stage_peaks(child: Child, timings: dict[str, float]) -> dict[str, float]:
+    """Peak process-tree RSS (GiB) within each stage of a detect run, its stages laid end to end
+    from ``summary.json``'s timings after the start-up (wall time not in ``total``)."""
+    order = [k for k in timings if k != "total"]
+    t = max(child.seconds - timings.get("total", sum(timings[k] for k in order)), 0.0)
+    bounds = [("start-up", 0.0, t)]
+    for k in order:
+        bounds.append((k, t, t + timings[k]))
+        t += timings[k]
+    bounds.append(("output", t, child.seconds + 1))
+    return {
+        name: round(max((r for s, r in child.samples if lo <= s < hi), default=0) / GIB, 2)
+        for name, lo, hi in bounds
+    }
 
 
 def generate(preset: str, rows: int, root: Path) -> Path:
@@ -339,6 +358,7 @@ def measure_jsonl(log: Path, scratch: Path) -> dict[str, float]:
         "floor_cpu": floor.cpu,
         "load_before": load_before,
         **{f"t_{k}": v for k, v in timings.items()},
+        **{f"rss_{k}": v for k, v in stage_peaks(det, timings).items()},
     }
 
 
@@ -364,6 +384,8 @@ def main_jsonl(args: argparse.Namespace) -> int:
         )
         stages = {k[2:]: round(v, 1) for k, v in r.items() if k.startswith("t_")}
         print(f"  stages {json.dumps(stages)}", flush=True)
+        peaks = {k[4:]: v for k, v in r.items() if k.startswith("rss_")}
+        print(f"  peak tree RSS per stage, GiB {json.dumps(peaks)}", flush=True)
     return 0
 
 
