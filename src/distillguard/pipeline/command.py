@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from distillguard.errors import ConfigError
-from distillguard.resources import DEFAULT_SHARE, ENV
+from distillguard.resources import DEFAULT_SHARE, ENV, memory_guard
 
 HELP = "find distillation campaigns in request logs"
 
@@ -137,7 +138,10 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             intel=intel,
         )
-        detections = run_detect(args.inputs, args.out, options, config=config)
+        # A set --memory-limit holds for this whole process tree, engine and Python alike (the
+        # command owns its process; a library caller's process may hold memory of its own).
+        with memory_guard(args.memory_limit) or contextlib.nullcontext():
+            detections = run_detect(args.inputs, args.out, options, config=config)
     s = detections.summary
     print(
         json.dumps(

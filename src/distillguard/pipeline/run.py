@@ -9,7 +9,6 @@ appended to). A directory this run created is removed again when the run fails.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
@@ -33,7 +32,6 @@ from distillguard.ingest import IngestStats, Privacy
 from distillguard.pipeline.coverage import data_coverage
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
 from distillguard.pipeline.progress import ingest_starts, stage_done
-from distillguard.resources import memory_guard
 from distillguard.schema import rfc3339
 
 if TYPE_CHECKING:
@@ -168,9 +166,7 @@ def run_detect(
     )
     ok = False
     try:
-        # A set --memory-limit holds for the whole process tree, engine and Python alike.
-        guard = memory_guard(opts.memory_limit) or contextlib.nullcontext()
-        with guard, make_engine(engine, settings) as eng:
+        with make_engine(engine, settings) as eng:
             requests = eng.open([Path(p) for p in inputs])
             stats = eng.stats
             stage_done(
