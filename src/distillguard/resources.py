@@ -178,18 +178,26 @@ class MemoryGuard:
     A thread samples :func:`tree_rss` every ``interval`` seconds. Over the limit, it interrupts
     the main thread (DuckDB and Python stop at their next check), and the block ends with
     :class:`MemoryLimitError`. If the main thread has not unwound ``grace`` seconds later (stuck
-    in native code), or the tree reaches ``hard`` times the limit first, the guard prints the
-    same one line, kills the child processes and exits with code 2 itself: the run never grows
-    until the operating system kills it. Without /proc the guard does nothing.
+    in native code), or is still growing past ``hard`` times the limit ``settle`` seconds
+    after the interrupt, the guard prints the same one line, kills the child processes and
+    exits with code 2 itself: the run never grows until the operating system kills it. Without
+    /proc the guard does nothing.
     """
 
     def __init__(
-        self, limit: int, *, interval: float = 0.2, grace: float = 15.0, hard: float = 1.25
+        self,
+        limit: int,
+        *,
+        interval: float = 0.2,
+        grace: float = 15.0,
+        hard: float = 1.25,
+        settle: float = 2.0,
     ) -> None:
         self.limit = limit
         self.interval = interval
         self.grace = grace
         self.hard = hard
+        self.settle = settle
         self.peak = 0
         self.tripped_at: float | None = None
         self._stop = threading.Event()
@@ -211,7 +219,9 @@ class MemoryGuard:
             if self.tripped_at is None:
                 self.tripped_at = now
                 _thread.interrupt_main()
-            elif rss > self.hard * self.limit or now - self.tripped_at > self.grace:
+            elif now - self.tripped_at > self.grace or (
+                rss > self.hard * self.limit and now - self.tripped_at > self.settle
+            ):
                 self._hard_stop()
 
     def _hard_stop(self) -> None:
