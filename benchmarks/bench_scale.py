@@ -13,8 +13,8 @@ runs). Then, each in its own child process (peak RSS from ``os.wait4``):
 
 JSON Lines mode (``--format jsonl.gz [--log DIR ...]``): the floor is DuckDB's ``read_json`` over
 the same ``.jsonl.gz`` files, and detect's peak RSS is the whole process tree's, sampled every
-second; printed per log: floor, ingest, detect, detect ÷ floor, ingest ÷ floor, peak RSS and the
-load average.
+0.5 s; printed per log: rows, accounts, floor, ingest, detect, detect ÷ floor, ingest ÷ floor,
+peak RSS, CPU seconds of detect and of the floor, and the load average before and after.
 
 Account-count axis (``--accounts 1e4,8e4,2.5e5``): real gateway logs have far more light users
 than the benchmark mix, and clustering cost follows accounts and edges, not rows. For each account
@@ -43,8 +43,10 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from distillguard.resources import tree_rss
 
 
 def _bench_rows() -> int:
@@ -67,23 +69,8 @@ class Child:
     returncode: int
     cpu: float = 0.0
     tree_rss: int = 0
-
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants now (``VmRSS`` from /proc; 0 where
-    /proc is absent)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-    return total
+    # (seconds since start, process-tree RSS) every 0.5 s: which stage holds the peak
+    samples: list[tuple[float, int]] = field(default_factory=list)
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
@@ -92,12 +79,12 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
     ``tree_rss`` the largest sum over the whole process tree, sampled every 0.5 s."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    peak = [0]
+    samples: list[tuple[float, int]] = []
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.5):
-            peak[0] = max(peak[0], tree_rss(proc.pid))
+            samples.append((time.perf_counter() - started, tree_rss(proc.pid)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -108,7 +95,24 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Child:
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
     rss = usage.ru_maxrss * 1024
-    return Child(seconds, rss, proc.returncode, cpu, max(peak[0], rss))
+    peak = max((r for _, r in samples), default=0)
+    return Child(seconds, rss, proc.returncode, cpu, max(peak, rss), samples)
+
+
+def stage_peaks(child: Child, timings: dict[str, float]) -> dict[str, float]:
+    """Peak process-tree RSS (GiB) within each stage of a detect run, its stages laid end to end
+    from ``summary.json``'s timings after the start-up (wall time not in ``total``)."""
+    order = [k for k in timings if k != "total"]
+    t = max(child.seconds - timings.get("total", sum(timings[k] for k in order)), 0.0)
+    bounds = [("start-up", 0.0, t)]
+    for k in order:
+        bounds.append((k, t, t + timings[k]))
+        t += timings[k]
+    bounds.append(("output", t, child.seconds + 1))
+    return {
+        name: round(max((r for s, r in child.samples if lo <= s < hi), default=0) / GIB, 2)
+        for name, lo, hi in bounds
+    }
 
 
 def generate(preset: str, rows: int, root: Path) -> Path:
@@ -208,15 +212,22 @@ FLOOR = """
 import duckdb, sys
 con = duckdb.connect()
 con.execute("SET memory_limit = '4GB'")
+reader, files = sys.argv[1], sys.argv[2:]
 print(con.execute(
-    "SELECT count(*), sum(hash(lower(prompt))) FROM read_parquet(?)", [sys.argv[1]]
+    f"SELECT count(*), sum(hash(lower(prompt))) FROM {reader}(?)", [files]
 ).fetchall())
 """
 
 
+def floor_cmd(reader: str, files: list[str]) -> list[str]:
+    """The floor's child command: one DuckDB pass (``read_parquet`` or ``read_json``) hashing
+    every prompt of ``files`` (paths or globs)."""
+    return [sys.executable, "-c", FLOOR, reader, *files]
+
+
 def measure(log: Path, engine: str, scratch: Path) -> dict[str, float]:
     glob = str(log / "requests" / "*.parquet")
-    floor = run_child([sys.executable, "-c", FLOOR, glob])
+    floor = run_child(floor_cmd("read_parquet", [glob]))
     out = scratch / f"detect-{log.name}-{engine}"
     cmd = [sys.executable, "-m", "distillguard", "detect", str(log / "requests")]
     cmd += ["--out", str(out), "--no-report", "--quiet", "--engine", engine]
@@ -310,37 +321,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --- JSON Lines mode (issue 11): ``--format jsonl.gz`` ------------------------------------------
-# Kept apart from the Parquet sizes above so the two modes can evolve separately.
-
-FLOOR_JSONL = """
-import duckdb, sys
-con = duckdb.connect()
-con.execute("SET memory_limit = '4GB'")
-print(con.execute(
-    "SELECT count(*), sum(hash(lower(prompt))) FROM read_json(?)", [sys.argv[1:]]
-).fetchall())
-"""
-
-
-def _jsonl_run(cmd: list[str]) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS of the process tree sampled every second, exit code)."""
-    import threading
-
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    peak = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(1.0):
-            peak[0] = max(peak[0], tree_rss(proc.pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    code = proc.wait()
-    done.set()
-    sampler.join()
-    return time.perf_counter() - started, peak[0], code
 
 
 def jsonl_files(log: Path) -> list[Path]:
@@ -352,26 +332,33 @@ def jsonl_files(log: Path) -> list[Path]:
 
 
 def measure_jsonl(log: Path, scratch: Path) -> dict[str, float]:
-    """Floor (DuckDB ``read_json`` hashing every prompt), then ``detect`` on the same files."""
-    files = jsonl_files(log)
-    floor, _, fcode = _jsonl_run([sys.executable, "-c", FLOOR_JSONL, *map(str, files)])
+    """Floor (DuckDB ``read_json`` hashing every prompt), then ``detect`` on the same files; peak
+    RSS is the whole process tree's."""
+    files = [str(f) for f in jsonl_files(log)]
+    load_before = os.getloadavg()[0]
+    floor = run_child(floor_cmd("read_json", files))
     out = scratch / f"detect-{log.name}-jsonl"
-    cmd = [sys.executable, "-m", "distillguard", "detect", *map(str, files)]
+    cmd = [sys.executable, "-m", "distillguard", "detect", *files]
     cmd += ["--out", str(out), "--no-report", "--quiet"]
-    wall, rss, code = _jsonl_run(cmd)
-    if code != 0 or fcode != 0:
-        raise SystemExit(f"{log}: detect exit {code}, floor exit {fcode}")
+    det = run_child(cmd)
+    if det.returncode != 0 or floor.returncode != 0:
+        raise SystemExit(f"{log}: detect exit {det.returncode}, floor exit {floor.returncode}")
     summary = json.loads((out / "summary.json").read_text())
     timings = {k: float(v) for k, v in summary["timings"].items()}
     return {
         "rows": float(summary["rows_read"]),
-        "floor": floor,
+        "accounts": float(summary.get("accounts", 0)),
+        "floor": floor.seconds,
         "ingest": timings["ingest"],
-        "detect": wall,
-        "ratio": wall / floor,
-        "ingest_ratio": timings["ingest"] / floor,
-        "rss": float(rss),
+        "detect": det.seconds,
+        "ratio": det.seconds / floor.seconds,
+        "ingest_ratio": timings["ingest"] / floor.seconds,
+        "rss": float(det.tree_rss),
+        "cpu": det.cpu,
+        "floor_cpu": floor.cpu,
+        "load_before": load_before,
         **{f"t_{k}": v for k, v in timings.items()},
+        **{f"rss_{k}": v for k, v in stage_peaks(det, timings).items()},
     }
 
 
@@ -382,19 +369,23 @@ def main_jsonl(args: argparse.Namespace) -> int:
         generate_jsonl(args.preset, size, args.dir) for size in sizes
     ]
     print(
-        f"{'rows':>11} {'floor s':>8} {'ingest s':>9} {'detect s':>9} {'÷ floor':>8} "
-        f"{'ingest ÷ floor':>15} {'peak RSS':>9} {'load (1 min)':>13}"
+        f"{'rows':>11} {'accounts':>9} {'floor s':>8} {'ingest s':>9} {'detect s':>9} "
+        f"{'÷ floor':>8} {'ingest ÷ floor':>15} {'peak RSS':>9} {'CPU s':>7} {'floor CPU':>9} "
+        f"{'load before/after':>18}"
     )
     for log in logs:
         r = measure_jsonl(log, args.dir)
         print(
-            f"{int(r['rows']):>11,} {r['floor']:>8.1f} {r['ingest']:>9.1f} {r['detect']:>9.1f} "
-            f"{r['ratio']:>8.1f} {r['ingest_ratio']:>15.2f} {r['rss'] / GIB:>8.2f}G "
-            f"{os.getloadavg()[0]:>13.1f}",
+            f"{int(r['rows']):>11,} {int(r['accounts']):>9,} {r['floor']:>8.1f} "
+            f"{r['ingest']:>9.1f} {r['detect']:>9.1f} {r['ratio']:>8.1f} "
+            f"{r['ingest_ratio']:>15.2f} {r['rss'] / GIB:>8.2f}G {r['cpu']:>7.0f} "
+            f"{r['floor_cpu']:>9.1f} {r['load_before']:>8.1f}/{os.getloadavg()[0]:<9.1f}",
             flush=True,
         )
         stages = {k[2:]: round(v, 1) for k, v in r.items() if k.startswith("t_")}
         print(f"  stages {json.dumps(stages)}", flush=True)
+        peaks = {k[4:]: v for k, v in r.items() if k.startswith("rss_")}
+        print(f"  peak tree RSS per stage, GiB {json.dumps(peaks)}", flush=True)
     return 0
 
 

@@ -48,3 +48,62 @@ def test_duckdb_gets_the_engine_share_of_a_runs_limit(tmp_path: Path) -> None:
     # DuckDB prints its limit in its own units: 1 GiB is the engine's half of the run's 2 GiB,
     # the other half is left to what detect keeps in Python.
     assert limit == "1.0 GiB"
+
+
+def test_a_block_over_its_limit_ends_with_a_memory_limit_error() -> None:
+    import time
+
+    # This interpreter alone is over 1 MiB: the guard stops the block at its next sample (and
+    # never takes the hard way out of this test process, however slowly the block unwinds).
+    guard = resources.MemoryGuard(1 << 20, interval=0.05, grace=1e9, hard=float("inf"))
+    with (
+        pytest.raises(resources.MemoryLimitError, match=r"memory limit .* exceeded"),
+        guard,
+    ):
+        for _ in range(200):
+            time.sleep(0.05)
+    assert resources.tree_rss() > 0
+
+
+def _detect(tmp_path: Path, limit: str) -> tuple[int, int, str, Path]:
+    """Run ``distillguard detect --memory-limit limit`` on the contract log in a child process:
+    (exit code, the child's peak resident bytes, its stderr, the out directory)."""
+    import os
+    import subprocess
+    import sys
+
+    import pyarrow.parquet as pq
+
+    from distillguard.checks import contract_log
+
+    log = tmp_path / "log"
+    log.mkdir(exist_ok=True)
+    pq.write_table(contract_log(), log / "part.parquet")
+    out = tmp_path / f"out-{limit}"
+    env = {**os.environ, "PYTHONPATH": str(Path(resources.__file__).parents[1])}
+    env.pop(resources.ENV, None)
+    cmd = [sys.executable, "-m", "distillguard", "detect", str(log), "--out", str(out)]
+    cmd += ["--quiet", "--no-report", "--memory-limit", limit]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    return os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024, err, out
+
+
+def test_a_detect_run_stays_within_its_memory_limit(tmp_path: Path) -> None:
+    code, peak, err, out = _detect(tmp_path, "2GiB")
+    assert code == 0, err
+    assert (out / "accounts.csv").exists()
+    assert peak < 2 << 30
+
+
+def test_a_detect_run_over_its_limit_fails_with_one_line_not_a_crash(tmp_path: Path) -> None:
+    # Python with the detector's libraries loaded is well over 100 MiB.
+    code, _, err, out = _detect(tmp_path, "100MiB")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "memory limit" in lines[0] and "--memory-limit" in lines[0]
+    assert "Traceback" not in err
+    assert not out.exists()  # a failed run leaves no half-written --out behind

@@ -11,15 +11,27 @@ spills to disk beyond that, and the rest is left to what lives in Python (Arrow 
 request sample, the edge list and the account graph). Giving DuckDB the whole limit let a run
 reach the limit in DuckDB's cache alone and then add the graph on top (8.3 GiB peak on an
 80 K-account log under the 6 GiB default).
+
+A limit that is *set* (``--memory-limit`` or ``$DISTILLGUARD_MEMORY_LIMIT``) is also enforced on
+the Python side by :class:`MemoryGuard`: the resident memory of the whole process tree (Python,
+Arrow buffers, DuckDB, a local Spark JVM) is sampled a few times a second, and a run that goes
+over stops with one line, :class:`MemoryLimitError` (exit code 2), instead of being killed by the
+operating system. The default limit (a share of the host) only sizes the engine's buffer pool.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
 import re
+import signal
+import sys
+import threading
+import time
 from pathlib import Path
+from types import TracebackType
 
-from distillguard.errors import ConfigError
+from distillguard.errors import ConfigError, DistillguardError
 
 ENV = "DISTILLGUARD_MEMORY_LIMIT"
 DEFAULT_SHARE = 0.25  # leaves room for other tenants of the host
@@ -113,14 +125,156 @@ def duckdb_memory_limit(setting: str | None = None) -> str:
     return f"{engine_memory_bytes(setting) >> 20}MiB"
 
 
+def limit_is_set(setting: str | None = None) -> bool:
+    """Whether a memory limit was asked for (``setting`` or the environment), rather than the
+    default share of the host."""
+    return bool(setting or os.environ.get(ENV))
+
+
+def tree_rss(pid: int | None = None) -> int:
+    """Resident bytes of ``pid`` (default: this process) and all its descendants, from /proc
+    (0 where /proc is absent)."""
+    total, todo = 0, [os.getpid() if pid is None else pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                kids = [int(c) for c in (task / "children").read_text().split()]
+                out += kids
+                todo += kids
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _gib(n: int) -> str:
+    return f"{n / (1 << 30):.2f} GiB"
+
+
+class MemoryLimitError(DistillguardError):
+    """The run's process tree went over its memory limit."""
+
+
+class MemoryGuard:
+    """Enforce ``limit`` bytes on this process tree while the ``with`` block runs.
+
+    A thread samples :func:`tree_rss` every ``interval`` seconds. Over the limit, it interrupts
+    the main thread (DuckDB and Python stop at their next check), and the block ends with
+    :class:`MemoryLimitError`. If the main thread has not unwound ``grace`` seconds later (stuck
+    in native code), or is still growing past ``hard`` times the limit ``settle`` seconds
+    after the interrupt, the guard prints the same one line, kills the child processes and
+    exits with code 2 itself: the run never grows until the operating system kills it. Without
+    /proc the guard does nothing.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        *,
+        interval: float = 0.2,
+        grace: float = 15.0,
+        hard: float = 1.25,
+        settle: float = 2.0,
+    ) -> None:
+        self.limit = limit
+        self.interval = interval
+        self.grace = grace
+        self.hard = hard
+        self.settle = settle
+        self.peak = 0
+        self.tripped_at: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def message(self) -> str:
+        return (
+            f"memory limit {_gib(self.limit)} exceeded: the run's processes reached "
+            f"{_gib(self.peak)}; raise --memory-limit (or ${ENV})"
+        )
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            rss = tree_rss()
+            self.peak = max(self.peak, rss)
+            if rss <= self.limit and self.tripped_at is None:
+                continue
+            now = time.monotonic()
+            if self.tripped_at is None:
+                self.tripped_at = now
+                _thread.interrupt_main()
+            elif now - self.tripped_at > self.grace or (
+                rss > self.hard * self.limit and now - self.tripped_at > self.settle
+            ):
+                self._hard_stop()
+
+    def _hard_stop(self) -> None:
+        print(f"distillguard: error: {self.message()}", file=sys.stderr, flush=True)
+        for child in _children(os.getpid()):
+            try:
+                os.kill(child, signal.SIGKILL)
+            except OSError:
+                continue
+        os._exit(2)
+
+    def __enter__(self) -> MemoryGuard:
+        if Path("/proc/self/status").exists():
+            self._thread = threading.Thread(target=self._watch, name="memory-guard", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join()
+        except KeyboardInterrupt:  # the guard's own interrupt, landing late
+            if self.tripped_at is None:
+                raise
+        if self.tripped_at is not None:
+            raise MemoryLimitError(self.message()) from None
+
+
+def memory_guard(setting: str | None = None) -> MemoryGuard | None:
+    """A :class:`MemoryGuard` for the run's limit when one is set (see :func:`limit_is_set`),
+    else None (the default share only sizes the engine's buffer pool)."""
+    return MemoryGuard(memory_limit_bytes(setting)) if limit_is_set(setting) else None
+
+
 __all__ = [
     "ENGINE_SHARE",
     "ENV",
+    "MemoryGuard",
+    "MemoryLimitError",
     "available_memory",
     "cgroup_limit",
     "duckdb_memory_limit",
     "engine_memory_bytes",
+    "limit_is_set",
+    "memory_guard",
     "memory_limit_bytes",
     "parse_size",
     "physical_memory",
+    "tree_rss",
 ]

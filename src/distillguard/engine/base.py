@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -80,6 +81,12 @@ class Engine(ABC):
         row per sample row. The default runs in this process; engines with executors override
         it to score the sample where it lives (same values)."""
         return in_process_signals(sample, keep)
+
+    def yield_memory(self) -> AbstractContextManager[None]:
+        """A block during which the engine runs no query and holds as little memory as it can,
+        so the Python side (the account graph, clustering) can have it. The default does
+        nothing; an engine with a buffer pool shrinks it and grows it back after the block."""
+        return nullcontext()
 
     @abstractmethod
     def close(self) -> None:

@@ -6,7 +6,8 @@ formats, or keyed hashing, are loaded by the ingest adapters into a temporary ta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,7 @@ import ibis.expr.types as ir
 
 from distillguard.engine.base import Engine
 from distillguard.ingest import open_requests
-from distillguard.resources import duckdb_memory_limit
+from distillguard.resources import MIN_BYTES, duckdb_memory_limit
 
 
 class DuckDBEngine(Engine):
@@ -40,6 +41,27 @@ class DuckDBEngine(Engine):
             progress=s.on_rows,
         )
         return ibis.duckdb.from_connection(con).table("requests")
+
+    @contextmanager
+    def yield_memory(self) -> Iterator[None]:
+        """Lower DuckDB's memory limit to the minimum for the block: it writes the cached
+        blocks of the request table to its spill directory (about a second per GB) and frees
+        them, then reads them back as later queries need them. Same results; at 80 K accounts
+        this is the clustering stage's room."""
+        con = self._con
+        if con is None:
+            yield
+            return
+        before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        try:
+            con.execute(f"SET memory_limit = '{MIN_BYTES >> 20}MiB'")
+        except duckdb.Error:  # could not evict enough: keep the pool as it is
+            yield
+            return
+        try:
+            yield
+        finally:
+            con.execute(f"SET memory_limit = '{before}'")
 
     def close(self) -> None:
         if self._con is not None:

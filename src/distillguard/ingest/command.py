@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from distillguard.errors import ConfigError
@@ -10,6 +11,7 @@ from distillguard.ingest.adapters import ADAPTERS
 from distillguard.ingest.base import DEFAULT_BATCH_SIZE
 from distillguard.ingest.privacy import HASH_KEY_ENV, Privacy
 from distillguard.ingest.store import IngestStats, Workspace
+from distillguard.resources import memory_guard
 
 HELP = "store request logs in a workspace"
 
@@ -38,8 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--memory-limit",
         default=None,
-        help="DuckDB memory, a size (6GB, 512MiB) or a share of the machine (40%%); default "
-        "$DISTILLGUARD_MEMORY_LIMIT or a quarter of the memory the host has",
+        help="memory for the whole run (DuckDB's buffer pool gets half), a size (6GB, 512MiB) "
+        "or a share of the machine (40%%), enforced when set: a run whose processes go over it "
+        "stops with one error line (exit 2); default $DISTILLGUARD_MEMORY_LIMIT or a quarter "
+        "of the memory the host has",
     )
     parser.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per committed batch"
@@ -61,12 +65,13 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
     privacy = Privacy.from_key(args.hash_key, drop_text=args.drop_text)
-    stats = Workspace(args.workspace, memory_limit=args.memory_limit).ingest(
-        args.sources,
-        fmt=args.format,
-        privacy=privacy,
-        batch_size=args.batch_size,
-        progress=_progress if args.progress else None,
-    )
+    with memory_guard(args.memory_limit) or contextlib.nullcontext():
+        stats = Workspace(args.workspace, memory_limit=args.memory_limit).ingest(
+            args.sources,
+            fmt=args.format,
+            privacy=privacy,
+            batch_size=args.batch_size,
+            progress=_progress if args.progress else None,
+        )
     print(stats.summary_line(), flush=True)
     return 0

@@ -245,6 +245,23 @@ class QuarantineWriter:
             self._fh = None
 
 
+@contextlib.contextmanager
+def storing(writer: QuarantineWriter) -> Iterator[QuarantineWriter]:
+    """Around a store: a storage failure (DuckDB) or a quarantine-file ``OSError`` (a full disk,
+    a read-only workspace) becomes one :class:`InputError` line, and the quarantine writer is
+    closed whatever happens."""
+    try:
+        yield writer
+    except duckdb.Error as exc:
+        raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
+    except OSError as exc:
+        where = exc.filename or writer.path
+        raise InputError(f"storage failed: {exc.strerror or exc}", source=str(where)) from exc
+    finally:
+        with contextlib.suppress(OSError):  # already reported above
+            writer.close()
+
+
 LEDGER = "_dg_quarantined"  # (source, location) of every row a workspace has quarantined
 
 
@@ -352,8 +369,7 @@ def load_requests(
         return stats
     stats = IngestStats()
     reasons: Counter[str] = Counter()
-    writer = QuarantineWriter(quarantine_path, privacy)
-    try:
+    with storing(QuarantineWriter(quarantine_path, privacy)) as writer:
         # Adapters yield blocks of at most ~32 MB; blocks are gathered up to ``batch_size`` rows
         # per transaction, so DuckDB can write whole row groups instead of going through its WAL.
         pending: list[pa.Table] = []
@@ -393,14 +409,6 @@ def load_requests(
                 flush()
         if pending_read:
             flush()
-    except duckdb.Error as exc:
-        raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
-    except OSError as exc:  # the quarantine file: a full disk, a read-only workspace
-        where = exc.filename or quarantine_path
-        raise InputError(f"storage failed: {exc.strerror or exc}", source=str(where)) from exc
-    finally:
-        with contextlib.suppress(OSError):  # already reported above
-            writer.close()
     stats.seconds = time.perf_counter() - t0
     return stats
 
@@ -489,6 +497,17 @@ def _is_plain_empty(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) == 0
 
 
+@contextlib.contextmanager
+def _dropping(con: duckdb.DuckDBPyConnection, stage: str) -> Iterator[None]:
+    """Drop the TEMP table ``stage`` on the way out (quietly: after a storage failure the
+    connection may be unusable, and that failure is the one reported)."""
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DROP TABLE IF EXISTS temp.{stage}")
+
+
 def _store_jsonl(
     con: duckdb.DuckDBPyConnection,
     files: Sequence[Path],
@@ -524,7 +543,7 @@ def _store_jsonl(
         stats.rows_read += batch.rows.num_rows + batch.quarantined.num_rows
         stats.rows_quarantined += bad.num_rows
 
-    try:
+    with storing(writer), _dropping(con, stage):
         scanned = stage_jsonl(
             con, files, stage, privacy, on_batch, lambda rows: prepare(rows, privacy, None)
         )
@@ -545,16 +564,6 @@ def _store_jsonl(
             stats.rows_duplicate += staged - stored
             _commit_in_batches(con, stage, table, batch_size, stats, progress)
         stats.rows_stored = stored
-    except duckdb.Error as exc:
-        raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
-    except OSError as exc:  # the quarantine file: a full disk, a read-only workspace
-        where = exc.filename or quarantine_path
-        raise InputError(f"storage failed: {exc.strerror or exc}", source=str(where)) from exc
-    finally:
-        with contextlib.suppress(OSError):  # already reported above
-            writer.close()
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"DROP TABLE IF EXISTS temp.{stage}")
     stats.reasons = dict(reasons)
     if stats.rows_quarantined and quarantine_path is not None:
         stats.quarantine_file = str(quarantine_path)

@@ -38,6 +38,28 @@ def key_shares(requests: ir.Table, key: ir.Value) -> ir.Table:
     return j.select("account_id", value=j._key, share=j._c.cast("float64") / j._n)
 
 
+def account_shares(ctx: LinkContext, key: ir.Value) -> pl.DataFrame:
+    """:func:`key_shares` with each account's dense ``idx``: ``idx, value, share``.
+
+    The request count per account is the account table's ``n`` when it has one (the same
+    ``count(*)`` over the same requests), so each key costs one engine pass, not two."""
+    if "n" not in ctx.accounts.columns:
+        shares = pl.from_arrow(key_shares(ctx.requests, key).to_pyarrow())
+        assert isinstance(shares, pl.DataFrame)
+        return shares.join(ctx.accounts.select("account_id", "idx"), on="account_id")
+    t = ctx.requests.mutate(_key=key.cast("string")).filter(ibis._._key.notnull())
+    counts = pl.from_arrow(
+        t.group_by(["account_id", "_key"]).aggregate(_c=ibis._.count()).to_pyarrow()
+    )
+    assert isinstance(counts, pl.DataFrame)
+    return counts.join(ctx.accounts.select("account_id", "idx", "n"), on="account_id").select(
+        "account_id",
+        "idx",
+        pl.col("_key").alias("value"),
+        (pl.col("_c").cast(pl.Float64) / pl.col("n").cast(pl.Float64)).alias("share"),
+    )
+
+
 def _specificity(n_accounts_with_value: np.ndarray, population: int, idf: bool) -> np.ndarray:
     if not idf:
         return np.ones(len(n_accounts_with_value))
@@ -86,9 +108,7 @@ class SharedKeyLinker(Linker):
         t = ctx.requests
         if any(c not in t.columns for c in self.columns):
             return empty_edges()
-        shares = pl.from_arrow(key_shares(t, self.key_expr(t)).to_pyarrow())
-        assert isinstance(shares, pl.DataFrame)
-        shares = shares.join(ctx.accounts.select("account_id", "idx"), on="account_id")
+        shares = account_shares(ctx, self.key_expr(t))
         return overlap_edges(
             shares,
             self.family,

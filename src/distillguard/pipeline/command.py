@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from distillguard.errors import ConfigError
-from distillguard.resources import DEFAULT_SHARE, ENV
+from distillguard.resources import DEFAULT_SHARE, ENV, memory_guard
 
 HELP = "find distillation campaigns in request logs"
 
@@ -50,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="memory for the whole run (the query engine's buffer pool gets half, the rest is "
         "left to the sample, edges and graph), a size (6GB, 512MiB) or a share of the machine "
-        "(40%%); "
+        "(40%%); a limit that is set is enforced: a run whose processes go over it stops with "
+        "one error line (exit 2); "
         f"default ${ENV} or {int(DEFAULT_SHARE * 100)}%% of the memory the host (or its "
         "container limit) has, never more than that",
     )
@@ -136,7 +138,10 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             intel=intel,
         )
-        detections = run_detect(args.inputs, args.out, options, config=config)
+        # A set --memory-limit holds for this whole process tree, engine and Python alike (the
+        # command owns its process; a library caller's process may hold memory of its own).
+        with memory_guard(args.memory_limit) or contextlib.nullcontext():
+            detections = run_detect(args.inputs, args.out, options, config=config)
     s = detections.summary
     print(
         json.dumps(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -93,23 +94,25 @@ def detect(
     if matches is not None and not matches.edges.is_empty():
         edges = pl.concat([edges, matches.edges])
     lap("linkage")
-    graph = build_graph(edges, accounts, cfg.cluster)
-    del edges  # millions of rows at scale; only the fused pairs are needed from here on
-    weighted = graph.weighted
+    # Clustering runs no query: the engine's buffer pool gives its memory to the graph.
+    with engine.yield_memory() if engine is not None else nullcontext():
+        graph = build_graph(edges, accounts, cfg.cluster)
+        del edges  # millions of rows at scale; only the fused pairs are needed from here on
+        weighted = graph.weighted
 
-    def scorer(labels: np.ndarray, slack: float) -> list[tuple[np.ndarray, CommunityScore]]:
-        return score_communities(labels, accounts, levels, weighted, cfg, slack)
+        def scorer(labels: np.ndarray, slack: float) -> list[tuple[np.ndarray, CommunityScore]]:
+            return score_communities(labels, accounts, levels, weighted, cfg, slack)
 
-    groups = campaign_groups(
-        graph,
-        accounts,
-        scorer,
-        lambda size: flag_threshold(size, cfg),
-        cfg.cluster,
-        small_campaign=cfg.small_campaign,
-        lookalike_slack=cfg.lookalike_slack,
-        lookalike_difference=cfg.lookalike_difference,
-    )
+        groups = campaign_groups(
+            graph,
+            accounts,
+            scorer,
+            lambda size: flag_threshold(size, cfg),
+            cfg.cluster,
+            small_campaign=cfg.small_campaign,
+            lookalike_slack=cfg.lookalike_slack,
+            lookalike_difference=cfg.lookalike_difference,
+        )
     lap("clustering")
     decision = decide(
         t,
