@@ -80,4 +80,8 @@ def test_metadata_only_log_still_finds_infrastructure_campaigns(tmp_path: Path) 
     assert "network" not in summary["signals_without_data"]
     ev = evaluate(sim, out)
     assert ev.precision >= 0.99  # no legitimate account flagged on infrastructure alone
-    assert summary["campaigns"] >= 1 and ev.recall > 0.3
+    # 0.35 before network links were weighted by specificity; on this 616-account log a /24
+    # shared by a few accounts weighs less than on a full-size one (1 - log(1+k)/log(1+N)), so
+    # hydra-proxy-mix keeps 16 of 22 accounts. On the full benchmark log (4,108 accounts) the
+    # metadata-only recall is unchanged by it (0.454 -> 0.452, seed 0).
+    assert summary["campaigns"] >= 1 and ev.recall > 0.25
