@@ -292,6 +292,24 @@ def _unseen(con: duckdb.DuckDBPyConnection, ledger: str, bad: pa.Table) -> pa.Ta
     return fresh.cast(bad.schema)
 
 
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    ledger: str | None,
+    writer: QuarantineWriter,
+    reasons: Counter[str],
+    batch: Batch,
+) -> tuple[pa.Table, int]:
+    """Write a batch's quarantined rows that no earlier run into this workspace quarantined
+    (``ledger``), counting their reasons: (the rows written, how many were seen before)."""
+    bad = batch.quarantined
+    if ledger is not None:
+        bad = _unseen(con, ledger, bad)
+    writer.write(bad)
+    if bad.num_rows:
+        reasons.update(bad["reason"].to_pylist())
+    return bad, batch.quarantined.num_rows - bad.num_rows
+
+
 def prepare(rows: pa.Table, privacy: Privacy, text_features: TextFeatures | None) -> pa.Table:
     """Canonical rows -> stored rows: derive ip_prefix, hash, add text features, drop text."""
     out = privacy.hash_identifiers(with_ip_prefix(rows))
@@ -394,13 +412,8 @@ def load_requests(
                 progress(stats)
 
         for _, batch in read_batches(sources, fmt=fmt, batch_size=batch_size, con=con):
-            bad = batch.quarantined
-            if ledger is not None:
-                bad = _unseen(con, ledger, bad)
-                stats.rows_duplicate += batch.quarantined.num_rows - bad.num_rows
-            writer.write(bad)
-            if bad.num_rows:
-                reasons.update(bad["reason"].to_pylist())
+            bad, seen = _quarantine(con, ledger, writer, reasons, batch)
+            stats.rows_duplicate += seen
             if batch.rows.num_rows:
                 pending.append(prepare(batch.rows, privacy, text_features))
             pending_read += batch.rows.num_rows + batch.quarantined.num_rows
@@ -533,13 +546,8 @@ def _store_jsonl(
     stage = temp_name("stage")
 
     def on_batch(_path: Path, batch: Batch) -> None:
-        bad = batch.quarantined
-        if ledger is not None:
-            bad = _unseen(con, ledger, bad)
-            stats.rows_duplicate += batch.quarantined.num_rows - bad.num_rows
-        writer.write(bad)
-        if bad.num_rows:
-            reasons.update(bad["reason"].to_pylist())
+        bad, seen = _quarantine(con, ledger, writer, reasons, batch)
+        stats.rows_duplicate += seen
         stats.rows_read += batch.rows.num_rows + batch.quarantined.num_rows
         stats.rows_quarantined += bad.num_rows
 

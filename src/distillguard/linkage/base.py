@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, fields, is_dataclass
+from typing import ClassVar
 
 import ibis.expr.types as ir
 import numpy as np
@@ -162,23 +162,3 @@ def canonical_edges(
         .select(list(EDGE_SCHEMA))
         .cast(EDGE_SCHEMA)  # type: ignore[arg-type]
     )
-
-
-@dataclass
-class CrossOrgLinker(Linker):
-    """A linker over groups of accounts that span organisations (a shared prompt, a shared task
-    space): ``min_orgs`` is the fewest organisations a group must span to link anyone (a
-    customer's own accounts share its setup), ``fanout`` bounds the pairs drawn from one large
-    group, and ``groups`` (filled by ``link``, for reports and diagnostics) describes each
-    linking group."""
-
-    min_orgs: int = 2
-    fanout: int = 12
-    groups: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
-
-    def check(self) -> None:
-        super().check()
-        if self.fanout < 1 or self.min_orgs < 2:
-            raise ConfigError(
-                f"linker family {self.family!r}: fanout must be >= 1 and min_orgs >= 2"
-            )

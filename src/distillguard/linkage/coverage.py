@@ -35,8 +35,8 @@ import numpy as np
 import polars as pl
 
 from distillguard.errors import ConfigError
-from distillguard.linkage.base import CrossOrgLinker, LinkContext, empty_edges
-from distillguard.linkage.shared_keys import overlap_edges
+from distillguard.linkage.base import LinkContext, empty_edges
+from distillguard.linkage.shared_keys import CrossOrgLinker
 
 
 @dataclass
@@ -120,11 +120,4 @@ class CoverageLinker(CrossOrgLinker):
                 ),
             )
         )
-        return overlap_edges(
-            shares,
-            self.family,
-            population=ctx.n_accounts,
-            idf=False,
-            fanout=self.fanout,
-            seed=ctx.seed,
-        )
+        return self.group_edges(shares, ctx)

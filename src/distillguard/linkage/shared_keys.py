@@ -12,7 +12,8 @@ falls with the number of accounts using it. None of these families makes a campa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -200,3 +201,35 @@ def overlap_edges(
     weight = np.minimum(share[i], share[j]) * spec[i]
     idx = shares["idx"].to_numpy()
     return canonical_edges(idx[i], idx[j], weight, family)
+
+
+@dataclass
+class CrossOrgLinker(Linker):
+    """A linker over groups of accounts that span organisations (a shared prompt, a shared task
+    space): ``min_orgs`` is the fewest organisations a group must span to link anyone (a
+    customer's own accounts share its setup), ``fanout`` bounds the pairs drawn from one large
+    group, and ``groups`` (filled by ``link``, for reports and diagnostics) describes each
+    linking group."""
+
+    min_orgs: int = 2
+    fanout: int = 12
+    groups: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
+
+    def group_edges(self, shares: pl.DataFrame, ctx: LinkContext) -> pl.DataFrame:
+        """Edges from rows ``idx, value, share`` (``value`` names the group), weighted by how
+        much of both accounts' traffic the group holds; specificity is the linker's own."""
+        return overlap_edges(
+            shares,
+            self.family,
+            population=ctx.n_accounts,
+            idf=False,
+            fanout=self.fanout,
+            seed=ctx.seed,
+        )
+
+    def check(self) -> None:
+        super().check()
+        if self.fanout < 1 or self.min_orgs < 2:
+            raise ConfigError(
+                f"linker family {self.family!r}: fanout must be >= 1 and min_orgs >= 2"
+            )

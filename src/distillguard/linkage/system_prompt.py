@@ -37,8 +37,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from distillguard.linkage.base import CrossOrgLinker, LinkContext, empty_edges
-from distillguard.linkage.shared_keys import overlap_edges
+from distillguard.linkage.base import LinkContext, empty_edges
+from distillguard.linkage.shared_keys import CrossOrgLinker
 from distillguard.signals.skeleton import SkeletonIndex
 
 # Every white-space run becomes one space. Only the runs that change are matched (two or more
@@ -185,11 +185,4 @@ class SystemPromptLinker(CrossOrgLinker):
             )
             .select("idx", pl.col("group").cast(pl.String).alias("value"), "share")
         )
-        return overlap_edges(
-            shares,
-            self.family,
-            population=ctx.n_accounts,
-            idf=False,
-            fanout=self.fanout,
-            seed=ctx.seed,
-        )
+        return self.group_edges(shares, ctx)
