@@ -134,19 +134,19 @@ def limit_is_set(setting: str | None = None) -> bool:
 def tree_rss(pid: int | None = None) -> int:
     """Resident bytes of ``pid`` (default: this process) and all its descendants, from /proc
     (0 where /proc is absent)."""
-    total, todo = 0, [os.getpid() if pid is None else pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-                    break
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-    return total
+    root = os.getpid() if pid is None else pid
+    return sum(_rss(p) for p in [root, *_children(root)])
+
+
+def _rss(pid: int) -> int:
+    """Resident bytes of one process (0 when it is gone or /proc is absent)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _children(pid: int) -> list[int]:
