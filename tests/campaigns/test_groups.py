@@ -33,9 +33,9 @@ def _world(crowd_spread: float) -> tuple[pl.DataFrame, dict[str, np.ndarray], pl
     for k, family in enumerate(("system_prompt", "template", "client")):
         i, j = pairs_within_groups(np.zeros(N_CROWD, np.int64), fanout=6, seed=10 + k)
         rows += [(int(crowd[x]), int(crowd[y]), family, 0.45) for x, y in zip(i, j, strict=True)]
-    a, b, family, w = zip(*rows, strict=True)
+    a, b, families, w = zip(*rows, strict=True)
     edges = pl.DataFrame(
-        {"a": np.minimum(a, b), "b": np.maximum(a, b), "family": family, "weight": w}
+        {"a": np.minimum(a, b), "b": np.maximum(a, b), "family": families, "weight": w}
     )
     harvest = np.full(n, 0.1)
     harvest[campaign], harvest[crowd] = 0.85, 0.5
@@ -65,7 +65,7 @@ def _flagged(crowd_spread: float) -> tuple[np.ndarray, np.ndarray]:
     groups = campaign_groups(
         AccountGraph(weighted, {}, accounts.height),
         accounts,
-        scorer,  # type: ignore[arg-type]
+        scorer,
         lambda size: flag_threshold(size, CFG),
         CFG.cluster,
         small_campaign=CFG.small_campaign,
