@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from distillguard.accounts.features import HOURS, account_features
-from distillguard.accounts.score import harvest_scores, org_excess
+from distillguard.accounts.score import credible_harvest, harvest_scores, org_excess
 
 __all__ = ["MIN_TOOL_LOOP_REQUESTS", "account_table", "derive_account_columns", "score_accounts"]
 
@@ -64,13 +64,16 @@ def derive_account_columns(raw: pl.DataFrame) -> pl.DataFrame:
 
 def score_accounts(accounts: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
     """The account table with ``harvest`` (how much each account looks like capability
-    harvesting, in [0, 1]) and ``harvest_vs_org`` (its excess over its organisation's other
-    accounts), plus each indicator's level per account (see
-    :func:`~distillguard.accounts.score.harvest_scores`). Call it after the content summary is
-    joined: several indicators come from the text signals."""
+    harvesting, in [0, 1]), ``harvest_credible`` (the same, pulled toward the population for
+    accounts with few requests: see :func:`~distillguard.accounts.score.credible_harvest`) and
+    ``harvest_vs_org`` (its excess over its organisation's other accounts), plus each
+    indicator's level per account (see :func:`~distillguard.accounts.score.harvest_scores`).
+    Call it after the content summary is joined: several indicators come from the text
+    signals."""
     harvest, levels = harvest_scores(accounts)
     out = accounts.with_columns(
         pl.Series("harvest", harvest),
+        pl.Series("harvest_credible", credible_harvest(harvest, accounts["n"].to_numpy())),
         pl.Series("harvest_vs_org", org_excess(harvest, accounts["org_id"].to_numpy())),
     )
     return out, levels

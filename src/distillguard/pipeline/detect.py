@@ -118,7 +118,9 @@ def detect(
         t,
         accounts,
         sample,
-        accounts["harvest"].to_numpy(),
+        # Account scores (and the review queue's order) rest on the level an account's traffic
+        # supports: a one-request account is not ranked on a share of 1.0.
+        accounts["harvest_credible"].to_numpy(),
         levels,
         weighted,
         groups.labels,
