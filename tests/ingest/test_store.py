@@ -192,3 +192,30 @@ def test_sigkill_midway_then_rerun_stores_each_row_once(tmp_path: Path) -> None:
         "SELECT count(*), count(DISTINCT request_id) FROM requests"
     ).fetchone()  # type: ignore[misc]
     assert total == distinct == n
+
+
+def test_jsonl_without_batch_size_commits_whole_row_groups_each_row_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import distillguard.ingest.store as store
+
+    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 20)  # DuckDB's is 122,880: keep the test small
+    rows = canonical_rows(1000, seed=5)
+    early = write_jsonl(rows.slice(0, 300), tmp_path / "early.jsonl.gz")  # an earlier, partial run
+    full = write_jsonl(pa.concat_tables([rows, rows.slice(0, 40)]), tmp_path / "full.jsonl.gz")
+    ws = Workspace(tmp_path / "ws")
+    assert ws.ingest([early]).rows_stored == 300
+    con = ws.connect()
+    per_commit = store.commit_rows(con)
+    con.close()
+    assert per_commit >= 40  # whole row groups, one per thread, at least two
+    seen: list[int] = []
+    stats = ws.ingest([full], progress=lambda s: seen.append(s.rows_stored))
+    assert (stats.rows_read, stats.rows_stored, stats.rows_duplicate) == (1040, 700, 340)
+    commits = [b - a for a, b in zip([0, *seen], seen, strict=False) if b > a]
+    assert sum(commits) == 700 and max(commits) <= per_commit and len(commits) > 1
+    con = duckdb.connect(str(ws.db_path), read_only=True)
+    total, distinct = con.execute(
+        "SELECT count(*), count(DISTINCT request_id) FROM requests"
+    ).fetchone()  # type: ignore[misc]
+    assert total == distinct == 1000

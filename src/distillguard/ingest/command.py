@@ -46,7 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "of the memory the host has",
     )
     parser.add_argument(
-        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per committed batch"
+        "--batch-size",
+        type=int,
+        default=None,
+        help=f"rows per committed batch (default: whole DuckDB row groups for JSON Lines, "
+        f"{DEFAULT_BATCH_SIZE:,} rows for other formats; Parquet without --hash-key commits once)",
     )
     parser.add_argument(
         "--progress", action="store_true", help="print a line to stderr after each committed batch"
@@ -62,7 +66,7 @@ def _progress(stats: IngestStats) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
     privacy = Privacy.from_key(args.hash_key, drop_text=args.drop_text)
     with memory_guard(args.memory_limit) or contextlib.nullcontext():

