@@ -131,11 +131,19 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, batch: pa.T
             con.execute(f'ALTER TABLE {table} ADD COLUMN "{col}" {_duck_type(con, batch, col)}')
 
 
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Roll back if a transaction is still open. DuckDB may already have aborted it (a full
-    disk, for one); the error that caused it is the one to report, not the rollback's."""
-    with contextlib.suppress(duckdb.Error):
-        con.execute("ROLLBACK")
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction around the block: committed when it ends, rolled back if it raises (or
+    is interrupted). DuckDB may already have aborted it (a full disk, for one); the error that
+    caused it is the one to report, not the rollback's."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
 
 
 def content_hash_sql(alias: str, columns: Sequence[str]) -> str:
@@ -154,8 +162,7 @@ def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> 
     order = pa.array(np.arange(batch.num_rows, dtype=np.int64))
     con.register(name, batch.append_column(_ORD, order))
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with _transaction(con):
             _add_missing_columns(con, table, batch)
             row = con.execute(
                 f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({_ORD}) FROM {name} b "
@@ -171,10 +178,6 @@ def store_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> 
                     f"WHERE {content_hash_sql('b', cols)} <> {content_hash_sql('r', cols)}"
                 ).fetchone()
                 conflicting = int(hit[0]) if hit else 0
-            con.execute("COMMIT")
-        except BaseException:
-            _rollback(con)
-            raise
     finally:
         con.unregister(name)
     return stored, conflicting
@@ -480,17 +483,11 @@ def _store_parquet(
     view = temp_name("src")
     try:
         stats = parquet_view(con, files, view, privacy, quarantine_path, ledger)
-        with _unordered(con):
-            con.execute("BEGIN TRANSACTION")
-            try:
-                row = con.execute(
-                    f"INSERT INTO {table} BY NAME SELECT * FROM {view} v WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM {table} r WHERE r.request_id = v.request_id)"
-                ).fetchall()
-                con.execute("COMMIT")
-            except BaseException:
-                _rollback(con)
-                raise
+        with _unordered(con), _transaction(con):
+            row = con.execute(
+                f"INSERT INTO {table} BY NAME SELECT * FROM {view} v WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {table} r WHERE r.request_id = v.request_id)"
+            ).fetchall()
     except duckdb.Error as exc:
         raise InputError(f"storage failed: {str(exc).splitlines()[0]}") from exc
     except OSError as exc:
@@ -519,16 +516,11 @@ def _commit_in_batches(
         return
     with _unordered(con):
         for start in range(int(lo), int(hi) + 1, batch_size):
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(con):
                 row = con.execute(
                     f"INSERT INTO {table} BY NAME SELECT * FROM {stage} "
                     f"WHERE rowid >= {start} AND rowid < {start + batch_size}"
                 ).fetchall()
-                con.execute("COMMIT")
-            except BaseException:
-                _rollback(con)
-                raise
             stats.rows_stored += int(row[0][0]) if row else 0
             if progress is not None:
                 progress(stats)
