@@ -64,6 +64,26 @@ def test_periphery_joins_the_campaign_its_links_lead_into() -> None:
     assert out.tolist() == [0, 0, 0, 0, 0, -1, -1]
 
 
+def test_links_spread_over_unrelated_light_users_do_not_outweigh_one_campaign() -> None:
+    # Account 4 (a low-and-slow member) links into the campaign at 0.9 in all, and at 0.1 each
+    # to 20 light users who share its home network or a template but nothing else. Against
+    # their sum (2.0) the campaign's pull is too weak; against the strongest single other pull
+    # it leads. Account 5 pulls harder into a community of its own (6-8) and stays out.
+    labels = np.array([0, 0, 0, 0] + [-1] * 25)
+    groups = np.array([0, 0, 0, 0, -1, -1, 1, 1, 1] + [-1] * 20)
+    rows = [(i, j, 0.5) for i in range(4) for j in range(i + 1, 4)]
+    rows += [(4, j, 0.3) for j in range(3)]
+    rows += [(4, 9 + k, 0.1) for k in range(20)]
+    rows += [(5, 0, 0.3), (5, 1, 0.3), (5, 6, 0.5), (5, 7, 0.5), (5, 8, 0.5), (6, 7, 0.5)]
+    a, b, w = zip(*rows, strict=True)
+    weighted = pl.DataFrame({"a": a, "b": b, "weight": w})
+    assert attach_periphery(weighted, labels)[4] == -1, "against the sum of all other links"
+    out = attach_periphery(weighted, labels, groups=groups)
+    assert out[4] == 0
+    assert out[5] == -1
+    assert (out[6:] == -1).all()
+
+
 def test_faint_links_do_not_add_up_to_a_pull_into_a_campaign() -> None:
     # Account 4 has hundreds of faint links (a common prompt template) into the campaign and
     # one real link elsewhere: with the noise floor it stays out, without it it would join.

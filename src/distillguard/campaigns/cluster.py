@@ -224,6 +224,7 @@ def attach_periphery(
     min_edge: float = 0.0,
     harvest: np.ndarray | None = None,
     harvest_quantile: float = 0.05,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """Attach unlabelled accounts whose links lead mostly into one campaign.
 
@@ -236,13 +237,21 @@ def attach_periphery(
     the campaign's ordinary cover traffic is not part of it. Repeated up to ``rounds`` times,
     since an account that joins strengthens the pull on its own neighbours. Returns new labels;
     ``-1`` stays for accounts that fit no campaign.
+
+    Given ``groups`` (each account's community in the first search, ``-1`` for none), "everyone
+    else" is the strongest *one* other pull: into another campaign, into the neighbours' own
+    community, or to one neighbour in none. On a log of many light users a campaign member on a
+    home network or behind a shared template has dozens of faint links to unrelated users; their
+    sum outweighs its campaign, though none of them is a competing group.
     """
     out = labels.copy()
     weighted = weighted.filter(pl.col("weight") >= min_edge)
     floor = _floors(out, harvest, harvest_quantile)  # from the campaigns as found, fixed
     for _ in range(rounds):
         before = int((out >= 0).sum())
-        out = _attach_once(weighted, out, alpha=alpha, beta=beta, harvest=harvest, floor=floor)
+        out = _attach_once(
+            weighted, out, alpha=alpha, beta=beta, harvest=harvest, floor=floor, groups=groups
+        )
         if int((out >= 0).sum()) == before:
             break
     return out
@@ -284,6 +293,7 @@ def _attach_once(
     beta: float,
     harvest: np.ndarray | None = None,
     floor: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     out = labels.copy()
     if weighted.is_empty() or (labels < 0).all():
@@ -309,12 +319,20 @@ def _attach_once(
         .group_by("c")
         .agg(pl.col("w").median().alias("ref"))
     )
+    candidates = aff.filter(pl.col("own") < 0).join(reference, on="c")
+    if groups is None:
+        candidates = candidates.with_columns((pl.col("total") - pl.col("w")).alias("elsewhere"))
+    else:
+        candidates = candidates.join(_strongest_pulls(src, dst, ww, labels, groups), on="i")
+        candidates = candidates.with_columns(
+            pl.when(pl.col("key1") == pl.col("c"))
+            .then(pl.col("w2"))
+            .otherwise(pl.col("w1"))
+            .alias("elsewhere")
+        )
     joiners = (
-        aff.filter(pl.col("own") < 0)
-        .join(reference, on="c")
-        .filter(
-            (pl.col("w") >= alpha * pl.col("ref"))
-            & (pl.col("w") >= beta * (pl.col("total") - pl.col("w")))
+        candidates.filter(
+            (pl.col("w") >= alpha * pl.col("ref")) & (pl.col("w") >= beta * pl.col("elsewhere"))
         )
         .sort(["i", "w"], descending=[False, True])
         .unique("i", keep="first")
@@ -325,6 +343,32 @@ def _attach_once(
         i, c = i[keep], c[keep]
     out[i] = c
     return out
+
+
+def _strongest_pulls(
+    src: np.ndarray, dst: np.ndarray, w: np.ndarray, labels: np.ndarray, groups: np.ndarray
+) -> pl.DataFrame:
+    """Per account ``i``: ``key1, w1`` (the one destination its links pull hardest into) and
+    ``w2`` (the next). A destination is a labelled group, else the neighbour's own ``groups``
+    community, else the neighbour alone."""
+    n_labels = int(labels.max(initial=-1)) + 1
+    n_groups = int(groups.max(initial=-1)) + 1
+    key = np.where(
+        labels[dst] >= 0,
+        labels[dst],
+        np.where(groups[dst] >= 0, n_labels + groups[dst], n_labels + n_groups + dst),
+    )
+    pulls = (
+        pl.DataFrame({"i": src, "key": key, "w": w})
+        .group_by(["i", "key"])
+        .agg(pl.col("w").sum())
+        .sort(["i", "w", "key"], descending=[False, True, False])
+        .with_columns(pl.int_range(pl.len()).over("i").alias("rank"))
+        .filter(pl.col("rank") < 2)
+    )
+    first = pulls.filter(pl.col("rank") == 0).select("i", key1="key", w1="w")
+    second = pulls.filter(pl.col("rank") == 1).select("i", w2="w")
+    return first.join(second, on="i", how="left").with_columns(pl.col("w2").fill_null(0.0))
 
 
 def merge_interlinked(

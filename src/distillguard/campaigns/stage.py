@@ -149,6 +149,7 @@ def campaign_groups(
             min_edge=config.attach_min_edge,
             harvest=harvest,
             harvest_quantile=config.attach_harvest_quantile,
+            groups=communities,
         ),
     ]
     labels = _passing(confirmed, score)
