@@ -109,6 +109,20 @@ def test_a_lookalike_of_a_campaigns_cover_traffic_is_not_attached() -> None:
     assert out.tolist() == [0, 0, 0, 0, 0, -1]
 
 
+def test_a_member_of_the_campaigns_lower_tail_is_attached() -> None:
+    # Twenty members harvest 0.50-0.90; the outsider, linked like them, harvests 0.51: less than
+    # the campaign's 5 % quantile but as much as its least-harvesting member. It is the same
+    # operation's lower tail, not cover traffic (which harvests like ordinary accounts).
+    labels = np.array([0] * 20 + [-1, -1])
+    rows = [(i, j, 0.5) for i in range(20) for j in range(i + 1, 20)]
+    rows += [(20, j, 0.5) for j in range(10)] + [(21, j, 0.5) for j in range(10)]
+    a, b, w = zip(*rows, strict=True)
+    weighted = pl.DataFrame({"a": a, "b": b, "weight": w})
+    harvest = np.concatenate([np.linspace(0.5, 0.9, 20), [0.51, 0.3]])
+    assert attach_periphery(weighted, labels, harvest=harvest).tolist()[20:] == [0, -1]
+    assert attach_periphery(weighted, labels, harvest=harvest, harvest_quantile=0.05)[20] == -1
+
+
 def _fleets(rng: np.random.Generator, centres: list[float], size: int = 40) -> np.ndarray:
     """Accounts' standardised profiles (12 columns), one fleet per centre."""
     return np.vstack([rng.normal(c, 1.0, (size, 12)) for c in centres])
