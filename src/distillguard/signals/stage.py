@@ -53,7 +53,9 @@ def in_process_signals(
     :func:`~distillguard.signals.compute_request_signals` on the whole sample. The default
     :data:`SignalRunner`; engines with executors provide their own, with the same values."""
     batches = _sample_batches(sample, batch_rows)
-    return stream_signals(batches, sample.schema().to_pyarrow(), keep)
+    scored = stream_signals(batches, sample.schema().to_pyarrow(), keep)
+    pa.default_memory_pool().release_unused()  # the batches' freed pages, for later stages
+    return scored
 
 
 def _sample_batches(sample: ir.Table, rows: int) -> Iterator[pa.RecordBatch]:
