@@ -136,6 +136,8 @@ def run_detect(
     to ``out_dir/quarantine.jsonl`` (with ``privacy`` applied) and counted. A log with no valid
     row, or no campaign, is a normal run: every file is written, with 0 campaigns. Keywords
     override single options (``until=``, ``report=``, ``memory_limit=``, ``spark_master=``...).
+    Caps glibc's malloc arenas for the whole process
+    (:func:`~distillguard.resources.limit_native_arenas`).
     """
     opts = _options(options, keywords)
     until, quiet, fmt, privacy, engine, intel = (
