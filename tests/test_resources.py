@@ -113,3 +113,13 @@ def test_a_detect_run_over_its_limit_fails_with_one_line_not_a_crash(tmp_path: P
     assert len(lines) == 1 and "memory limit" in lines[0] and "--memory-limit" in lines[0]
     assert "Traceback" not in err
     assert not out.exists()  # a failed run leaves no half-written --out behind
+
+
+def test_malloc_arenas_are_capped_where_the_c_library_is_glibc() -> None:
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        assert resources.limit_native_arenas() is False
+        return
+    # Worker threads then share NATIVE_ARENAS arenas instead of keeping one of freed memory each.
+    assert resources.limit_native_arenas() is True

@@ -32,6 +32,7 @@ from distillguard.ingest import IngestStats, Privacy
 from distillguard.pipeline.coverage import data_coverage
 from distillguard.pipeline.detect import DetectConfig, Progress, detect
 from distillguard.pipeline.progress import ingest_starts, stage_done
+from distillguard.resources import limit_native_arenas
 from distillguard.schema import rfc3339
 
 if TYPE_CHECKING:
@@ -135,6 +136,8 @@ def run_detect(
     to ``out_dir/quarantine.jsonl`` (with ``privacy`` applied) and counted. A log with no valid
     row, or no campaign, is a normal run: every file is written, with 0 campaigns. Keywords
     override single options (``until=``, ``report=``, ``memory_limit=``, ``spark_master=``...).
+    Caps glibc's malloc arenas for the whole process
+    (:func:`~distillguard.resources.limit_native_arenas`).
     """
     opts = _options(options, keywords)
     until, quiet, fmt, privacy, engine, intel = (
@@ -164,6 +167,8 @@ def run_detect(
         on_rows=ingest_starts(progress, [Path(p) for p in inputs], fmt),
         spark=opts.spark,
     )
+    # The text signals' worker threads would each keep a malloc arena of freed NumPy memory.
+    limit_native_arenas()
     ok = False
     try:
         with make_engine(engine, settings) as eng:

@@ -14,6 +14,10 @@ signatures), so it is built as sketch-then-merge in three steps whose results ar
    (:func:`representative_digests`); then, on one machine, LSH components over those small
    integer arrays (:func:`template_ids`).
 
+:func:`stream_signals` runs the same steps in one process over a stream of batches (the
+in-process route: one batch of prompts in memory at a time, :class:`Representatives` keeping
+the first row's shingles of each distinct skeleton).
+
 The batch functions here take and return Arrow record batches with 64-bit signed integers where
 the signals use unsigned ones (engines such as Spark have no unsigned types): values are
 reinterpreted bit for bit (:func:`as_signed`, :func:`as_unsigned`), never converted. This module
@@ -23,7 +27,7 @@ text models load once per worker process (they are cached at module level).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +38,7 @@ from distillguard.signals.skeleton import (
     DF_BITS,
     MIN_DF,
     NUM_PERM,
+    df_buckets,
     group_ids,
     row_sketches,
     wrapper_digests,
@@ -42,11 +47,15 @@ from distillguard.signals.skeleton import (
 # Signals a shard computes alone; the others (template ids) are sketched and merged below.
 ROW_SIGNALS = tuple(name for name, cls in REQUEST_SIGNALS.items() if cls.row_local)
 POSITION = "_pos"  # the row's position in the sample (any increasing int64)
+# What :func:`representative_digests` returns and :func:`template_ids` reads.
+DIGEST_SCHEMA = pa.schema([("skeleton", pa.int64()), ("digest", pa.list_(pa.int64()))])
 
 __all__ = [
+    "DIGEST_SCHEMA",
     "MIN_DF",
     "POSITION",
     "ROW_SIGNALS",
+    "Representatives",
     "as_signed",
     "as_unsigned",
     "assemble",
@@ -54,6 +63,7 @@ __all__ = [
     "map_row_signals",
     "representative_digests",
     "row_signals",
+    "stream_signals",
     "template_ids",
     "wrapper_mask",
 ]
@@ -176,3 +186,71 @@ def assemble(rows: pa.Table, template: pa.Array, keep: Sequence[str] = ()) -> pa
         else:
             cols[name] = rows.column(name).cast(schema.field(name).type)
     return pa.table(cols)
+
+
+class Representatives:
+    """Step 2 fed one shard at a time: the first row of each distinct skeleton, in the order
+    the shards arrive (``skeleton`` int64 and ``shingles`` list<int64>, as from
+    :func:`row_signals`), so rows fed in sample order pick the representatives that
+    :func:`compute_request_signals` picks. Only these shingles are kept, never a prompt."""
+
+    def __init__(self) -> None:
+        self.batches: list[pa.RecordBatch] = []
+        self._seen = np.zeros(0, np.int64)  # sorted skeletons that have a representative
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def update(self, rows: pa.Table) -> None:
+        """Add the skeletons of ``rows`` not seen before, each with its first row's shingles."""
+        skeleton = rows.column("skeleton")
+        valid = np.flatnonzero(pc.is_valid(skeleton).to_numpy(zero_copy_only=False))
+        values = pc.fill_null(skeleton, 0).to_numpy()[valid]
+        distinct, first = np.unique(values, return_index=True)
+        new = ~np.isin(distinct, self._seen, assume_unique=True)
+        if not new.any():
+            return
+        picked = rows.select(["skeleton", "shingles"]).take(np.sort(valid[first[new]]))
+        self.batches.extend(picked.combine_chunks().to_batches())
+        self._seen = np.union1d(self._seen, distinct[new])
+
+    def frequent_buckets(self) -> np.ndarray:
+        """The shingle buckets whose document frequency over the representatives reached
+        ``MIN_DF`` (the argument of :func:`wrapper_mask`)."""
+        counts = np.zeros(1 << DF_BITS, np.int64)
+        for batch in self.batches:
+            flat = as_unsigned(batch.column("shingles").flatten()).to_numpy()
+            counts += np.bincount(df_buckets(flat), minlength=len(counts))
+        return np.flatnonzero(counts >= MIN_DF)
+
+    def digests(self) -> pa.Table:
+        """Step 3 over every representative: :data:`DIGEST_SCHEMA`, for :func:`template_ids`."""
+        wrapper = wrapper_mask(self.frequent_buckets())
+        return pa.Table.from_batches(
+            [representative_digests(b, wrapper) for b in self.batches], schema=DIGEST_SCHEMA
+        )
+
+
+def stream_signals(
+    batches: Iterable[pa.RecordBatch], schema: pa.Schema, keep: Sequence[str] = ()
+) -> pa.Table:
+    """:func:`compute_request_signals` of the rows of ``batches`` (``schema``: theirs), in
+    :func:`assemble`'s layout with the ``keep`` columns, one shard in memory at a time: each
+    batch is scored (:func:`row_signals`) and dropped; what stays is its feature and ``keep``
+    columns, copied out of it, and the shingles of new :class:`Representatives`. Same rows,
+    order and values as scoring the concatenated batches at once."""
+    reps = Representatives()
+    parts: list[pa.Table] = []
+    for batch in batches:
+        rows = row_signals(pa.Table.from_batches([batch]), keep)
+        reps.update(rows)
+        # A column taken over from a fetched batch can hold the whole batch (prompts too)
+        # alive: an imported Arrow batch releases its buffers together. Copy what stays.
+        kept = rows.drop_columns(["shingles"])
+        parts.append(kept.take(np.arange(kept.num_rows)))
+        del batch, rows, kept
+    if not parts:
+        parts.append(row_signals(schema.empty_table(), keep).drop_columns(["shingles"]))
+    features = pa.concat_tables(parts)
+    del parts
+    return assemble(features, template_ids(features.column("skeleton"), reps.digests()), keep)

@@ -2,21 +2,22 @@
 
 Python never sees every request: :func:`sample_request_signals` picks an evenly spaced sample
 per account (an engine expression, see :mod:`distillguard.signals.sample`) and has it scored
-where it lives (an engine's executors) or in this process.
+where it lives (an engine's executors) or in this process, a bounded batch at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import ibis.expr.types as ir
 import polars as pl
 import pyarrow as pa
 
-from distillguard.signals.registry import compute_request_signals, feature_schema
 from distillguard.signals.sample import evenly_spaced_sample
+from distillguard.signals.shards import stream_signals
 
 __all__ = [
+    "BATCH_ROWS",
     "SAMPLE_COLUMNS",
     "SignalRunner",
     "in_process_signals",
@@ -36,20 +37,42 @@ SAMPLE_COLUMNS = (
     "model",
 )
 
+# Sampled requests scored at a time in this process: what the stage holds of prompt text.
+BATCH_ROWS = 32_768
+
 SignalRunner = Callable[[ir.Table, Sequence[str]], pa.Table]
 """Scores a sample: ``(sample, keep) -> request_id, keep columns, feature columns``."""
 
 
-def in_process_signals(sample: ir.Table, keep: Sequence[str] = ()) -> pa.Table:
-    """Score ``sample`` in this process: fetch it (prompts included) and run
-    :func:`~distillguard.signals.compute_request_signals` on it. The default
+def in_process_signals(
+    sample: ir.Table, keep: Sequence[str] = (), batch_rows: int = BATCH_ROWS
+) -> pa.Table:
+    """Score ``sample`` in this process, ``batch_rows`` requests at a time
+    (:func:`~distillguard.signals.shards.stream_signals`): memory follows the batch, not the
+    sample, and the values are those of
+    :func:`~distillguard.signals.compute_request_signals` on the whole sample. The default
     :data:`SignalRunner`; engines with executors provide their own, with the same values."""
-    table = sample.to_pyarrow()
-    feats = compute_request_signals(table)
-    cols = {"request_id": feats.column("request_id")}
-    cols.update({name: table.column(name) for name in keep})
-    cols.update({name: feats.column(name) for name in feature_schema().names[1:]})
-    return pa.table(cols)
+    batches = _sample_batches(sample, batch_rows)
+    scored = stream_signals(batches, sample.schema().to_pyarrow(), keep)
+    pa.default_memory_pool().release_unused()  # the batches' freed pages, for later stages
+    return scored
+
+
+def _sample_batches(sample: ir.Table, rows: int) -> Iterator[pa.RecordBatch]:
+    """``sample`` as record batches of at most ``rows`` rows, typed as ``to_pyarrow`` types it."""
+    backend = sample.get_backend()
+    if backend.name != "duckdb":
+        with sample.to_pyarrow_batches(chunk_size=rows) as reader:
+            yield from reader
+        return
+    # Ibis 12's DuckDB batch reader calls a method DuckDB 2 dropped: read the relation that
+    # Ibis's own to_pyarrow reads, batch by batch, with the same conversion.
+    from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+    schema = sample.schema()
+    for batch in backend._to_duckdb_relation(sample).to_arrow_reader(rows):
+        table = DuckDBPyArrowData.convert_table(pa.Table.from_batches([batch]), schema)
+        yield from table.to_batches()
 
 
 def sample_size(n_accounts: int, *, per_account: int, budget: int, floor: int) -> int:
