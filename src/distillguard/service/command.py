@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from distillguard.ingest import Privacy
+    from distillguard.resources import limit_native_arenas
     from distillguard.service.app import create_app
     from distillguard.service.auth import API_KEYS_ENV
     from distillguard.service.policy import Policy, load_policy
@@ -87,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     if not settings.api_keys:
         raise ConfigError(f"no API keys: set {API_KEYS_ENV}=ROLE:KEY,... (roles ingest, analyst,"
                           " admin)")  # fmt: skip
+    # The windowed detection scores prompts on worker threads, as a batch run does: the same
+    # cap on glibc's malloc arenas keeps their freed memory from staying resident.
+    limit_native_arenas()
     app = create_app(settings)
     # access_log off: request lines carry no keys, but nothing needs them at 20 k exchanges/s.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
