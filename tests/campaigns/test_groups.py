@@ -7,10 +7,11 @@ import numpy as np
 import polars as pl
 
 from distillguard.campaigns.cluster import clustering_weights, fuse_edges
-from distillguard.campaigns.decide import flag_threshold, score_communities
-from distillguard.campaigns.stage import AccountGraph, campaign_groups
+from distillguard.campaigns.decide import score_communities
+from distillguard.campaigns.stage import AccountGraph
 from distillguard.linkage.base import pairs_within_groups
 from distillguard.pipeline import DetectConfig
+from distillguard.pipeline.detect import group_accounts
 
 CFG = DetectConfig().check()
 N_CAMPAIGN, N_CROWD, N_QUIET = 30, 300, 50
@@ -58,22 +59,9 @@ def _world(crowd_spread: float) -> tuple[pl.DataFrame, dict[str, np.ndarray], pl
 def _flagged(crowd_spread: float) -> tuple[np.ndarray, np.ndarray]:
     """Final group label per account, and which accounts the decision stage would flag."""
     accounts, levels, weighted = _world(crowd_spread)
-
-    def scorer(labels: np.ndarray, slack: float) -> list[tuple[np.ndarray, object]]:
-        return list(score_communities(labels, accounts, levels, weighted, CFG, slack))
-
-    groups = campaign_groups(
-        AccountGraph(weighted, {}, accounts.height),
-        accounts,
-        scorer,
-        lambda size: flag_threshold(size, CFG),
-        CFG.cluster,
-        small_campaign=CFG.small_campaign,
-        lookalike_slack=CFG.lookalike_slack,
-        lookalike_difference=CFG.lookalike_difference,
-    )
+    groups = group_accounts(AccountGraph(weighted, {}, accounts.height), accounts, levels, CFG)
     flagged = np.zeros(accounts.height, dtype=bool)
-    for members, _ in scorer(groups.labels, 0.0):
+    for members, _ in score_communities(groups.labels, accounts, levels, weighted, CFG):
         flagged[members] = True
     return groups.labels, flagged
 

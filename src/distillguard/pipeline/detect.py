@@ -23,7 +23,12 @@ from distillguard.accounts import account_table, score_accounts
 from distillguard.campaigns.decide import decide, flag_threshold, score_communities
 from distillguard.campaigns.model import Detections
 from distillguard.campaigns.score import CommunityScore
-from distillguard.campaigns.stage import build_graph, campaign_groups
+from distillguard.campaigns.stage import (
+    AccountGraph,
+    CampaignGroups,
+    build_graph,
+    campaign_groups,
+)
 from distillguard.engine.base import Engine
 from distillguard.linkage import LinkContext, link_accounts
 from distillguard.pipeline.config import DetectConfig
@@ -99,20 +104,7 @@ def detect(
         graph = build_graph(edges, accounts, cfg.cluster)
         del edges  # millions of rows at scale; only the fused pairs are needed from here on
         weighted = graph.weighted
-
-        def scorer(labels: np.ndarray, slack: float) -> list[tuple[np.ndarray, CommunityScore]]:
-            return score_communities(labels, accounts, levels, weighted, cfg, slack)
-
-        groups = campaign_groups(
-            graph,
-            accounts,
-            scorer,
-            lambda size: flag_threshold(size, cfg),
-            cfg.cluster,
-            small_campaign=cfg.small_campaign,
-            lookalike_slack=cfg.lookalike_slack,
-            lookalike_difference=cfg.lookalike_difference,
-        )
+        groups = group_accounts(graph, accounts, levels, cfg)
     lap("clustering")
     decision = decide(
         t,
@@ -149,6 +141,28 @@ def detect(
         campaigns=decision.campaigns,
         summary=summary,
         review=decision.review,
+    )
+
+
+def group_accounts(
+    graph: AccountGraph, accounts: pl.DataFrame, levels: dict[str, np.ndarray], cfg: DetectConfig
+) -> CampaignGroups:
+    """The clustering stage (:func:`~distillguard.campaigns.stage.campaign_groups`) with the
+    decision stage's community score and thresholds from ``cfg``."""
+    weighted = graph.weighted
+
+    def scorer(labels: np.ndarray, slack: float) -> list[tuple[np.ndarray, CommunityScore]]:
+        return score_communities(labels, accounts, levels, weighted, cfg, slack)
+
+    return campaign_groups(
+        graph,
+        accounts,
+        scorer,
+        lambda size: flag_threshold(size, cfg),
+        cfg.cluster,
+        small_campaign=cfg.small_campaign,
+        lookalike_slack=cfg.lookalike_slack,
+        lookalike_difference=cfg.lookalike_difference,
     )
 
 
