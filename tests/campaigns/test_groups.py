@@ -8,7 +8,7 @@ import polars as pl
 
 from distillguard.campaigns.cluster import clustering_weights, fuse_edges
 from distillguard.campaigns.decide import score_communities
-from distillguard.campaigns.stage import AccountGraph
+from distillguard.campaigns.stage import AccountGraph, split_operations
 from distillguard.linkage.base import pairs_within_groups
 from distillguard.pipeline import DetectConfig
 from distillguard.pipeline.detect import group_accounts
@@ -80,3 +80,21 @@ def test_a_campaign_unlike_the_crowd_is_found_as_before() -> None:
     assert flagged[:N_CAMPAIGN].all()
     assert len(np.unique(labels[:N_CAMPAIGN])) == 1
     assert not flagged[N_CAMPAIGN:].any()
+
+
+def test_a_regrouped_group_of_two_distinct_operations_is_split_back() -> None:
+    # The regrouping put four first-search communities in one group: 0 and 1 are two fleets of
+    # one operation (alike profiles), 2 and 3 another operation that behaves differently.
+    rng = np.random.default_rng(7)
+    centres = [0.0, 0.0, 4.0, 4.0]
+    profiles = np.vstack([rng.normal(c, 1.0, (30, 12)) for c in centres])
+    first = np.repeat(np.arange(4), 30)
+    regrouped = np.zeros(120, dtype=np.int64)
+    out = split_operations(regrouped, first, profiles, max_difference=1.0, quantile=0.9)
+    assert len(np.unique(out[:60])) == 1 and len(np.unique(out[60:])) == 1
+    assert out[0] != out[60], "two operations, two groups"
+    # One operation's pieces regrouped together stay one group.
+    same = split_operations(
+        regrouped[:60], first[:60], profiles[:60], max_difference=1.0, quantile=0.9
+    )
+    assert (same == 0).all()

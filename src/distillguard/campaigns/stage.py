@@ -24,6 +24,7 @@ from distillguard.campaigns.cluster import (
     clustering_weights,
     find_communities,
     fuse_edges,
+    members_by_label,
     merge_interlinked,
     merge_lookalikes,
 )
@@ -116,6 +117,15 @@ def campaign_groups(
             near.append(members)
     faint = faint_groups(weighted, n, flagged, score, threshold, config)
     groups = find_communities(weighted, n, config, nodes=flagged, min_edge=0.0)
+    profiles = standardized_profiles(accounts, profile_columns(accounts))
+    groups = split_operations(
+        groups,
+        communities,
+        profiles,
+        max_difference=lookalike_difference,
+        quantile=config.lookalike_quantile,
+        min_accounts=small_campaign,
+    )
     confirmed = np.full(n, -1, dtype=np.int64)
     for members, _ in score(groups, 0.0):
         confirmed[members] = int(groups[members[0]])
@@ -123,7 +133,6 @@ def campaign_groups(
     # faint links would cut them into pieces that no longer show the families' agreement.
     free = (faint >= 0) & (confirmed < 0)
     confirmed[free] = faint[free] + max(int(groups.max()), int(confirmed.max()), -1) + 1
-    profiles = standardized_profiles(accounts, profile_columns(accounts))
     harvest = accounts["harvest"].to_numpy()
     steps: list[Callable[[np.ndarray], np.ndarray]] = [
         lambda labels: merge_interlinked(weighted, labels, ratio=config.interlink_ratio),
@@ -156,6 +165,44 @@ def campaign_groups(
     for step in steps:
         labels = _undo_failed(labels, step(labels), score)
     return CampaignGroups(labels=labels, communities=communities, near=near, profiles=profiles)
+
+
+def split_operations(
+    regrouped: np.ndarray,
+    first: np.ndarray,
+    profiles: np.ndarray,
+    *,
+    max_difference: float,
+    quantile: float,
+    min_accounts: int = 1,
+) -> np.ndarray:
+    """``regrouped`` with each group that joined *distinct operations* split back into them.
+
+    Regrouping the flagged accounts on every edge among them reassembles a campaign that the
+    first search cut into pieces, but it can also join two campaigns that a few weak links
+    connect (measured: agentic-swe and hydra-proxy-mix as one group at 80 K accounts). Within a
+    regrouped group, the first-search communities (``first``) that behave alike are one
+    operation's pieces (:func:`~distillguard.campaigns.cluster.merge_lookalikes`, the test the
+    lookalike merge uses); where that leaves more than one operation, each of ``min_accounts``
+    or more becomes a group of its own (a smaller piece's profile is too noisy to set apart: it
+    stays with the largest)."""
+    out = regrouped.copy()
+    fresh = int(out.max(initial=-1)) + 1
+    for _, members in members_by_label(regrouped):
+        if len(np.unique(first[members])) < 2:
+            continue
+        local = np.full(len(first), -1, dtype=np.int64)
+        local[members] = first[members]
+        operations = merge_lookalikes(
+            profiles, local, max_difference=max_difference, quantile=quantile
+        )[members]
+        ops, sizes = np.unique(operations, return_counts=True)
+        for op in ops[np.argsort(-sizes, kind="stable")][1:]:  # the largest keeps the label
+            piece = members[operations == op]
+            if len(piece) >= min_accounts:
+                out[piece] = fresh
+                fresh += 1
+    return out
 
 
 def _passing(labels: np.ndarray, score: Scorer) -> np.ndarray:
