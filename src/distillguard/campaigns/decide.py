@@ -751,7 +751,7 @@ def _examples(
     when the sample records it): one per account, the first few accounts."""
     if sample.is_empty() or "account_id" not in sample.columns:
         return ()
-    rows = sample.filter(pl.col("account_id").is_in(pl.Series(list(account_ids), dtype=pl.String)))
+    rows = sample.filter(pl.col("account_id").is_in(list(account_ids)))
     wanted = _SIGNAL_SAMPLE_FILTER.get(signal)
     if wanted is not None and set(wanted.meta.root_names()) <= set(rows.columns):
         showing = rows.filter(wanted)
