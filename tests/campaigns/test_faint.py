@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 
 from distillguard.campaigns.cluster import clustering_weights, find_communities, fuse_edges
-from distillguard.campaigns.decide import flag_threshold, score_communities
+from distillguard.campaigns.decide import score_communities
 from distillguard.campaigns.stage import faint_groups
 from distillguard.linkage.base import pairs_within_groups
 from distillguard.pipeline import DetectConfig
@@ -61,9 +61,7 @@ def _faint(families: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         n,
         flagged,
         scorer,  # type: ignore[arg-type]
-        lambda size: flag_threshold(size, CFG),
         CFG.cluster,
-        slack=CFG.lookalike_slack,
     )
     return flagged, extra >= 0
 

@@ -115,7 +115,7 @@ def campaign_groups(
             flagged[members] = True
         elif len(members) >= small_campaign:
             near.append(members)
-    faint = faint_groups(weighted, n, flagged, score, threshold, config)
+    faint = faint_groups(weighted, n, flagged, score, config)
     groups = find_communities(weighted, n, config, nodes=flagged, min_edge=0.0)
     profiles = standardized_profiles(accounts, profile_columns(accounts))
     groups = split_operations(
@@ -161,7 +161,9 @@ def campaign_groups(
             groups=communities,
         ),
     ]
-    labels = _passing(confirmed, score)
+    # Every group here passes: regrouped ones were kept only if they did, faint-link ones reach
+    # the threshold whole (they are formed among accounts no regrouped group holds).
+    labels = confirmed
     for step in steps:
         labels = _undo_failed(labels, step(labels), score)
     return CampaignGroups(labels=labels, communities=communities, near=near, profiles=profiles)
@@ -191,25 +193,15 @@ def split_operations(
     for _, members in members_by_label(regrouped):
         if len(np.unique(first[members])) < 2:
             continue
-        local = np.full(len(first), -1, dtype=np.int64)
-        local[members] = first[members]
         operations = merge_lookalikes(
-            profiles, local, max_difference=max_difference, quantile=quantile
-        )[members]
+            profiles[members], first[members], max_difference=max_difference, quantile=quantile
+        )
         ops, sizes = np.unique(operations, return_counts=True)
         for op in ops[np.argsort(-sizes, kind="stable")][1:]:  # the largest keeps the label
             piece = members[operations == op]
             if len(piece) >= min_accounts:
                 out[piece] = fresh
                 fresh += 1
-    return out
-
-
-def _passing(labels: np.ndarray, score: Scorer) -> np.ndarray:
-    """``labels`` with every group that does not reach its threshold set to ``-1``."""
-    out = np.full_like(labels, -1)
-    for members, _ in score(labels, 0.0):
-        out[members] = labels[members]
     return out
 
 
@@ -246,10 +238,7 @@ def faint_groups(
     n_accounts: int,
     flagged: np.ndarray,
     score: Scorer,
-    threshold: Callable[[int], float],
     config: ClusterConfig,
-    *,
-    slack: float = 0.0,
 ) -> np.ndarray:
     """Group label per account (``-1``: none) of groups formed by many faint but consistent
     links.
@@ -267,10 +256,9 @@ def faint_groups(
     (:func:`~distillguard.campaigns.cluster.merge_interlinked`). A community found there is a
     campaign when at least
     ``faint_families`` evidence families each cover ``faint_coverage`` of its members across
-    organisations **and** it scores within ``slack`` of its threshold (the same scorer: harvest
-    and coordination). The slack is the one a near miss gets when a lookalike campaign
-    corroborates it; here the corroboration is the agreement of independent families, which the
-    pairwise fusion cannot see (each pair carries only one or two of them). One faint family,
+    organisations **and** it reaches its threshold (the same scorer: harvest and coordination).
+    The agreement of independent families is what the pairwise fusion cannot see (each pair
+    carries only one or two of them). One faint family,
     however many accounts share it (an open-source agent's default prompt, a campus network),
     cannot pass, nor can two.
     """
@@ -291,9 +279,7 @@ def faint_groups(
     )
     faint = weighted.filter(pl.col("weight") >= config.faint_min_edge)
     groups = merge_interlinked(faint, groups, ratio=config.interlink_ratio)
-    for members, result in score(groups, slack):
-        if result.score < threshold(len(members)) - slack:
-            continue
+    for members, result in score(groups, 0.0):
         if agreeing_families(result, config.faint_coverage) >= config.faint_families:
             out[members] = int(groups[members[0]])
     return out
