@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import cache
 from typing import TypeVar
 
@@ -76,13 +77,37 @@ def _buffers_key(col: pa.ChunkedArray | pa.Array) -> tuple[object, ...]:
 
 
 _PROMPTS_CACHE: list[tuple[tuple[object, ...], object, pa.Array, pa.Array]] = []
+_PROMPTS_SCOPES = [0]
+
+
+@contextmanager
+def shared_prompts() -> Iterator[None]:
+    """Inside, every signal computed over one table shares one de-duplication of its prompts
+    (:func:`distinct_prompts`); on leaving the outermost scope it is forgotten, so the table's
+    prompt text is not kept alive by the cache once its signals are computed.
+
+    >>> with shared_prompts():
+    ...     _ = distinct_prompts(pa.table({"prompt": ["a", "a", None]}))
+    ...     len(_PROMPTS_CACHE)
+    1
+    >>> len(_PROMPTS_CACHE)
+    0
+    """
+    _PROMPTS_SCOPES[0] += 1
+    try:
+        yield
+    finally:
+        _PROMPTS_SCOPES[0] -= 1
+        if _PROMPTS_SCOPES[0] == 0:
+            _PROMPTS_CACHE.clear()
 
 
 def distinct_prompts(table: pa.Table, column: str = "prompt") -> tuple[pa.Array, pa.Array]:
     """Distinct non-null prompts of ``table`` and, per row, the index into them.
 
-    The last answer is cached by the memory the column lives in (Arrow data is immutable and
-    the cache keeps it alive), so every signal computed over one table shares one pass.
+    Inside :func:`shared_prompts`, the last answer is cached by the memory the column lives in
+    (Arrow data is immutable and the cache keeps it alive), so every signal computed over one
+    table shares one pass; outside, nothing is kept.
     """
     if column not in table.column_names:
         return dedupe(pa.nulls(table.num_rows, pa.string()))
@@ -92,7 +117,8 @@ def distinct_prompts(table: pa.Table, column: str = "prompt") -> tuple[pa.Array,
         if k == key:
             return distinct, idx
     distinct, idx = dedupe(prompt_column(table, column))
-    _PROMPTS_CACHE[:] = [(key, col, distinct, idx)]
+    if _PROMPTS_SCOPES[0]:
+        _PROMPTS_CACHE[:] = [(key, col, distinct, idx)]
     return distinct, idx
 
 

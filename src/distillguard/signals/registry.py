@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.errors import ConfigError
-from distillguard.signals._text import prompt_column
+from distillguard.signals._text import prompt_column, shared_prompts
 from distillguard.signals.agentic import AgenticSignal
 from distillguard.signals.base import RequestSignal
 from distillguard.signals.capability import CapabilitySignal
@@ -97,8 +97,9 @@ def compute_request_signals(table: pa.Table, signals: tuple[str, ...] | None = N
         cols["request_id"] = table.column("request_id")
     else:
         cols["request_id"] = pa.nulls(table.num_rows, pa.string())
-    for name in names:
-        out = REQUEST_SIGNALS[name]().compute(table)
-        for c in out.column_names:
-            cols[c] = out.column(c)
+    with shared_prompts():
+        for name in names:
+            out = REQUEST_SIGNALS[name]().compute(table)
+            for c in out.column_names:
+                cols[c] = out.column(c)
     return pa.table(cols)

@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.signals._text import shared_prompts
 from distillguard.signals.registry import REQUEST_SIGNALS, compute_request_signals, feature_schema
 from distillguard.signals.skeleton import (
     DF_BITS,
@@ -88,8 +89,9 @@ def row_signals(table: pa.Table, keep: Sequence[str] = ()) -> pa.Table:
     """Shard step 1: ``POSITION`` (if present), ``request_id``, the ``keep`` columns unchanged,
     every feature of :func:`compute_request_signals` except ``template_id``, and the
     ``shingles`` that template ids are built from. ``skeleton`` and ``shingles`` are int64."""
-    feats = compute_request_signals(table, ROW_SIGNALS)
-    sketches = row_sketches(table)
+    with shared_prompts():
+        feats = compute_request_signals(table, ROW_SIGNALS)
+        sketches = row_sketches(table)
     cols: dict[str, pa.Array | pa.ChunkedArray] = {}
     if POSITION in table.column_names:
         cols[POSITION] = table.column(POSITION)
