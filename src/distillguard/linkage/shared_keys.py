@@ -49,14 +49,22 @@ def account_shares(ctx: LinkContext, key: ir.Value) -> pl.DataFrame:
         assert isinstance(shares, pl.DataFrame)
         return shares.join(ctx.accounts.select("account_id", "idx"), on="account_id")
     t = ctx.requests.mutate(_key=key.cast("string")).filter(ibis._._key.notnull())
-    counts = pl.from_arrow(
-        t.group_by(["account_id", "_key"]).aggregate(_c=ibis._.count()).to_pyarrow()
-    )
-    assert isinstance(counts, pl.DataFrame)
-    return counts.join(ctx.accounts.select("account_id", "idx", "n"), on="account_id").select(
+    counts = t.group_by(["account_id", "_key"]).aggregate(_c=ibis._.count())
+    return shares_of_requests(counts, ctx.accounts, "_key", "value", keep=("idx",))
+
+
+def shares_of_requests(
+    counts: ir.Table, accounts: pl.DataFrame, key: str, name: str, keep: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """Engine counts ``account_id, <key>, _c`` (requests per account and value) as shares of
+    each account's requests, dividing by the account table's ``n``: ``account_id``, the
+    ``keep`` columns of ``accounts``, ``<name>`` and ``share``."""
+    frame = pl.from_arrow(counts.to_pyarrow())
+    assert isinstance(frame, pl.DataFrame)
+    return frame.join(accounts.select("account_id", *keep, "n"), on="account_id").select(
         "account_id",
-        "idx",
-        pl.col("_key").alias("value"),
+        *keep,
+        pl.col(key).alias(name),
         (pl.col("_c").cast(pl.Float64) / pl.col("n").cast(pl.Float64)).alias("share"),
     )
 

@@ -38,7 +38,7 @@ import polars as pl
 import pyarrow as pa
 
 from distillguard.linkage.base import LinkContext, empty_edges
-from distillguard.linkage.shared_keys import CrossOrgLinker
+from distillguard.linkage.shared_keys import CrossOrgLinker, shares_of_requests
 from distillguard.signals.skeleton import SkeletonIndex
 
 # Every white-space run becomes one space. Only the runs that change are matched (two or more
@@ -97,13 +97,7 @@ def system_prompt_usage(
     if accounts is None:
         u = pl.from_arrow(usage.to_pyarrow())
     else:
-        c = pl.from_arrow(counts.to_pyarrow())
-        assert isinstance(c, pl.DataFrame)
-        u = c.join(accounts.select("account_id", "n"), on="account_id").select(
-            "account_id",
-            pl.col("_digest").alias("digest"),
-            (pl.col("_c").cast(pl.Float64) / pl.col("n").cast(pl.Float64)).alias("share"),
-        )
+        u = shares_of_requests(counts, accounts, "_digest", "digest")
     p = pl.from_arrow(prompts.to_pyarrow())
     assert isinstance(u, pl.DataFrame) and isinstance(p, pl.DataFrame)
     return u, p.sort("digest")
