@@ -276,6 +276,7 @@ def faint_groups(
         replace(config, resolution=config.faint_resolution),
         nodes=rest,
         min_edge=config.faint_min_edge,
+        iterations=config.faint_iterations,
     )
     faint = weighted.filter(pl.col("weight") >= config.faint_min_edge)
     groups = merge_interlinked(faint, groups, ratio=config.interlink_ratio)
