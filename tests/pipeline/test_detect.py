@@ -139,6 +139,10 @@ def test_outputs_follow_the_contract(detected: tuple[Path, Path, Evaluation]) ->
     assert summary["rows_read"] >= summary["rows_stored"] > 0
     assert summary["rows_quarantined"] == 0
     assert "timings" in summary
+    # Each linker's cost is reported, and together they are the linkage stage.
+    spent = summary["linker_seconds"]
+    assert {"network", "template", "system_prompt"} <= set(spent)
+    assert 0 < sum(spent.values()) <= summary["timings"]["linkage"] + 0.01
     assert (det / "report.html").stat().st_size > 1000
 
 

@@ -9,6 +9,8 @@ or extend the set from configuration. Every linker returns the same edge table
 
 from __future__ import annotations
 
+import time
+
 import polars as pl
 
 from distillguard.linkage.base import EDGE_SCHEMA, LinkContext, Linker, empty_edges
@@ -34,11 +36,23 @@ from distillguard.linkage.sync import SyncLinker
 from distillguard.linkage.system_prompt import SystemPromptLinker
 
 
-def link_accounts(ctx: LinkContext, linkers: list[Linker] | None = None) -> pl.DataFrame:
+def link_accounts(
+    ctx: LinkContext,
+    linkers: list[Linker] | None = None,
+    seconds: dict[str, float] | None = None,
+) -> pl.DataFrame:
     """Stage function: run every linker (default: :func:`build_linkers`) over ``ctx`` and stack
-    their edges (``a, b, family, weight``)."""
-    frames = [lk.link(ctx) for lk in (linkers if linkers is not None else build_linkers())]
-    frames = [f for f in frames if not f.is_empty()]
+    their edges (``a, b, family, weight``). ``seconds``, when given, receives each family's
+    wall time, so a run's summary shows which evidence costs what."""
+    frames = []
+    for lk in linkers if linkers is not None else build_linkers():
+        start = time.perf_counter()
+        edges = lk.link(ctx)
+        if seconds is not None:
+            spent = seconds.get(lk.family, 0.0) + time.perf_counter() - start
+            seconds[lk.family] = round(spent, 3)
+        if not edges.is_empty():
+            frames.append(edges)
     return pl.concat(frames) if frames else empty_edges()
 
 

@@ -94,7 +94,8 @@ def detect(
     lap("request_signals")
     accounts, levels = score_accounts(accounts)
     ctx = LinkContext(requests=t, accounts=accounts, sample=sample, seed=cfg.seed)
-    edges = link_accounts(ctx, linkers)
+    linker_seconds: dict[str, float] = {}
+    edges = link_accounts(ctx, linkers, linker_seconds)
     matches = intel.match(ctx) if intel is not None else None
     if matches is not None and not matches.edges.is_empty():
         edges = pl.concat([edges, matches.edges])
@@ -133,6 +134,7 @@ def detect(
         "window": _window(accounts),
         "edges": graph.edge_counts,
         "timings": timings,
+        "linker_seconds": linker_seconds,
     }
     if matches is not None:
         summary["intel"] = matches.summary()
