@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from distillguard.errors import ConfigError
 from distillguard.pipeline import run_detect
+from distillguard.pipeline.config import DetectConfig
 from distillguard.service import Policy, Service, create_app, load_policy
 from distillguard.service.state import ROW_KINDS, indicators_of
 from distillguard.signals.skeleton import fingerprints
@@ -239,6 +240,16 @@ def test_a_new_account_with_an_unreviewed_campaigns_blockable_indicator_is_decid
         body = _newcomer_row("newcomer-10", "nc-10", **{str(ind["kind"]): ind["value"]})
         assert c.post("/v1/exchanges", content=body, headers=auth("ingest")).json()["accepted"]
         assert _decision(c, "newcomer-10")["decision"] == "allow"
+    # A cleared customer (detection config allow_orgs) is never decided on arrival either.
+    cleared = settings_for(workspace_copy, detect_config=DetectConfig(allow_orgs=["org-cleared"]))
+    with TestClient(create_app(cleared)) as c:
+        fields = {str(ind["kind"]): ind["value"], "org_id": "org-cleared"}
+        body = _newcomer_row("newcomer-11", "nc-11", **fields)
+        assert c.post("/v1/exchanges", content=body, headers=auth("ingest")).json()["accepted"]
+        assert _decision(c, "newcomer-11")["decision"] == "allow"
+        body = _newcomer_row("newcomer-12", "nc-12", **{str(ind["kind"]): ind["value"]})
+        assert c.post("/v1/exchanges", content=body, headers=auth("ingest")).json()["accepted"]
+        assert _decision(c, "newcomer-12")["decision"] == "throttle"
 
 
 def test_a_new_account_sending_a_known_campaigns_prompt_template_is_decided_on_arrival(

@@ -230,11 +230,14 @@ def decide(
     communities: np.ndarray | None = None,
     profiles: np.ndarray | None = None,
     findings: FindingsConfig | None = None,
+    cleared: np.ndarray | None = None,
 ) -> Decision:
     """Campaigns, verdicts and review queue from the final account ``groups`` (labels, -1 for
     none). ``near`` are the member arrays of groups that came close to the threshold,
     ``communities`` the first-pass community labels and ``profiles`` the standardised behaviour
-    profiles (both for lookalikes in the review queue); ``t`` is the analysed request table."""
+    profiles (both for lookalikes in the review queue); ``t`` is the analysed request table.
+    ``cleared`` marks allowlisted accounts (:mod:`~distillguard.campaigns.allow`), which the
+    review queue leaves out."""
     fc = findings or FindingsConfig()
     ids = accounts["account_id"].to_numpy()
     # Outside any campaign an account is never flagged: its score stays below the threshold.
@@ -327,7 +330,7 @@ def decide(
         levels,
         weighted,
         cfg,
-        flagged=membership >= 0,
+        flagged=(membership >= 0) if cleared is None else (membership >= 0) | cleared,
         scores=scores,
         near=list(near),
         communities=communities,

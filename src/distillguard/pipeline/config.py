@@ -48,9 +48,21 @@ class DetectConfig:
     # Not a tuning number: the previous run's campaigns (id -> account ids), so that ids carry
     # over by member overlap (see :mod:`distillguard.campaigns.identity`).
     previous_campaigns: dict[str, list[str]] | None = None
+    # Not tuning numbers either: organisations and accounts the provider has cleared (a customer
+    # under contract to build a dataset, its own evaluation team). They are never flagged or
+    # queued for review, and their links take no part in campaign formation (see
+    # :mod:`distillguard.campaigns.allow`).
+    allow_orgs: list[str] | None = None
+    allow_accounts: list[str] | None = None
 
     def __post_init__(self) -> None:
         check_fields(self)
+        for name in ("allow_orgs", "allow_accounts"):
+            value = getattr(self, name)
+            if value is not None and (
+                not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+            ):
+                raise ConfigError(f"DetectConfig.{name} must be a list of strings")
         if self.min_sample_per_account > self.sample_per_account:
             raise ConfigError(
                 "DetectConfig.min_sample_per_account must not exceed sample_per_account"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,9 @@ import numpy as np
 import polars as pl
 
 from distillguard.accounts import account_table, score_accounts
+from distillguard.campaigns.allow import allowlist_reason, allowlisted, without_allowlisted
 from distillguard.campaigns.decide import decide, flag_threshold, score_communities
-from distillguard.campaigns.model import Detections
+from distillguard.campaigns.model import AccountVerdict, Detections
 from distillguard.campaigns.score import CommunityScore
 from distillguard.campaigns.stage import (
     AccountGraph,
@@ -99,6 +101,8 @@ def detect(
     matches = intel.match(ctx) if intel is not None else None
     if matches is not None and not matches.edges.is_empty():
         edges = pl.concat([edges, matches.edges])
+    allowed = allowlisted(accounts, cfg.allow_orgs or (), cfg.allow_accounts or ())
+    edges = without_allowlisted(edges, allowed)
     lap("linkage")
     # Clustering runs no query: the engine's buffer pool gives its memory to the graph.
     with engine.yield_memory() if engine is not None else nullcontext():
@@ -121,7 +125,12 @@ def detect(
         near=groups.near,
         communities=groups.communities,
         profiles=groups.profiles,
+        cleared=allowed,
     )
+    if allowed.any():
+        decision = replace(
+            decision, verdicts=_with_allowlist_reasons(decision.verdicts, accounts, allowed, cfg)
+        )
     if matches is not None:
         matches.annotate(decision.campaigns)
     lap("campaigns")
@@ -135,6 +144,7 @@ def detect(
         "edges": graph.edge_counts,
         "timings": timings,
         "linker_seconds": linker_seconds,
+        "allowlisted_accounts": int(allowed.sum()),
     }
     if matches is not None:
         summary["intel"] = matches.summary()
@@ -177,3 +187,17 @@ def _window(accounts: pl.DataFrame) -> dict[str, str | None]:
         "from": rfc3339(lo) if isinstance(lo, datetime) else None,
         "to": rfc3339(hi) if isinstance(hi, datetime) else None,
     }
+
+
+def _with_allowlist_reasons(
+    verdicts: list[AccountVerdict], accounts: pl.DataFrame, allowed: np.ndarray, cfg: DetectConfig
+) -> list[AccountVerdict]:
+    """Cleared accounts' verdicts: never flagged, and saying why."""
+    orgs = accounts["org_id"].to_list() if "org_id" in accounts.columns else [None] * len(verdicts)
+    cleared = set(cfg.allow_orgs or ())
+    return [
+        replace(v, flagged=False, campaign_id=None, reasons=(allowlist_reason(orgs[i], cleared),))
+        if allowed[i]
+        else v
+        for i, v in enumerate(verdicts)
+    ]

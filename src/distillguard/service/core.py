@@ -18,6 +18,7 @@ import ibis
 import polars as pl
 import pyarrow.compute as pc
 
+from distillguard.campaigns.allow import without_cleared_rows
 from distillguard.engine.tables import conform
 from distillguard.ingest import Workspace
 from distillguard.pipeline.detect import detect
@@ -122,7 +123,10 @@ class Service:
         snap = self.snapshot
         if not snap.index.by_kind:
             return
-        hits = snap.index.match(result.rows)
+        rows, cfg = result.rows, self.settings.detect_config
+        if cfg is not None:  # cleared customers are never decided on arrival either
+            rows = without_cleared_rows(rows, cfg.allow_orgs or (), cfg.allow_accounts or ())
+        hits = snap.index.match(rows)
         if not hits:
             return
         new = []
