@@ -38,6 +38,7 @@ class DetectConfig:
     sample_budget: int = knob(300_000, 1, None, "sampled requests in all")
     min_sample_per_account: int = knob(12, 1, None, "sampled requests per account at least")
     flag_threshold: float = knob(0.5, 0.0, 1.0, "campaign score that flags a group")
+    min_requests: int = knob(2, 1, None, "requests an account needs in the window to be flagged")
     # A community within this much of its threshold joins a flagged campaign it behaves like
     # (mean profiles less than ``lookalike_difference`` spreads apart): one workload, split.
     lookalike_slack: float = knob(0.1, 0.0, 1.0, "how near the threshold a lookalike may be")
