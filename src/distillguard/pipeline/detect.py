@@ -121,9 +121,9 @@ def detect(
         levels,
         weighted,
         # A campaign flags only accounts with enough traffic to have harvested anything: one
-        # request is one observation, and on logs of many light users such accounts were nearly
-        # every false positive (26 of 39 at 80 K accounts, 50 of 52 at 250 K, with 1-2 requests;
-        # no attack account of any benchmark or holdout log has fewer than 12).
+        # request is one observation, and on logs of many light users such accounts were most
+        # false positives (21 of 39 at 80 K accounts, 46 of 52 at 250 K; no attack account of
+        # any benchmark or holdout log has fewer than 12 requests).
         np.where(accounts["n"].to_numpy() >= cfg.min_requests, groups.labels, -1),
         cfg,
         near=groups.near,
