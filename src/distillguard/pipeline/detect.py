@@ -196,12 +196,11 @@ def _window(accounts: pl.DataFrame) -> dict[str, str | None]:
 def _with_allowlist_reasons(
     verdicts: list[AccountVerdict], accounts: pl.DataFrame, allowed: np.ndarray, cfg: DetectConfig
 ) -> list[AccountVerdict]:
-    """Cleared accounts' verdicts: never flagged, and saying why."""
+    """Cleared accounts' verdicts say why they are not judged (their links were left out, so
+    no campaign holds them)."""
     orgs = accounts["org_id"].to_list() if "org_id" in accounts.columns else [None] * len(verdicts)
     cleared = set(cfg.allow_orgs or ())
     return [
-        replace(v, flagged=False, campaign_id=None, reasons=(allowlist_reason(orgs[i], cleared),))
-        if allowed[i]
-        else v
+        replace(v, reasons=(allowlist_reason(orgs[i], cleared),)) if allowed[i] else v
         for i, v in enumerate(verdicts)
     ]
