@@ -10,12 +10,34 @@ pulled into one; they are never flagged nor queued for review; and each says why
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from distillguard.campaigns.model import AccountVerdict
+
+
+def cleared_mask(
+    table: pa.Table, orgs: Collection[str] = (), account_ids: Collection[str] = ()
+) -> pa.ChunkedArray:
+    """Per row of ``table`` (``account_id``, and ``org_id`` when present), whether its account
+    or its organisation is cleared (never null).
+
+    >>> t = pa.table({"account_id": ["a", "b", "c"], "org_id": ["o1", None, "o2"]})
+    >>> cleared_mask(t, orgs=["o2"], account_ids=["a"]).to_pylist()
+    [True, False, True]
+    """
+    cleared = pc.fill_null(
+        pc.is_in(table["account_id"], value_set=pa.array(list(account_ids), pa.string())), False
+    )
+    if orgs and "org_id" in table.column_names:
+        by_org = pc.is_in(table["org_id"], value_set=pa.array(list(orgs), pa.string()))
+        cleared = pc.or_(cleared, pc.fill_null(by_org, False))
+    return cleared
 
 
 def allowlisted(
@@ -27,10 +49,9 @@ def allowlisted(
     >>> allowlisted(t, orgs=["o2"], account_ids=["a"]).tolist()
     [True, False, True]
     """
-    mask = accounts["account_id"].is_in(list(account_ids)).to_numpy()
-    if orgs and "org_id" in accounts.columns:
-        mask |= accounts["org_id"].is_in(list(orgs)).fill_null(False).to_numpy()
-    return np.asarray(mask, dtype=bool)
+    columns = [c for c in ("account_id", "org_id") if c in accounts.columns]
+    mask = cleared_mask(accounts.select(columns).to_arrow(), orgs, account_ids)
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def without_allowlisted(edges: pl.DataFrame, allowed: np.ndarray) -> pl.DataFrame:
@@ -46,11 +67,25 @@ def without_allowlisted(edges: pl.DataFrame, allowed: np.ndarray) -> pl.DataFram
     return edges.filter(pl.Series(~touched))
 
 
-def allowlist_reason(org_id: str | None, allowed_orgs: Collection[str]) -> str:
-    """The reason a cleared account shows in ``accounts.csv``."""
-    if org_id is not None and org_id in allowed_orgs:
-        return f"allowlisted: organisation {org_id} is cleared in the detection config"
-    return "allowlisted: account is cleared in the detection config"
+def with_allowlist_reasons(
+    verdicts: list[AccountVerdict],
+    org_ids: Sequence[str | None],
+    allowed: np.ndarray,
+    allowed_orgs: Collection[str],
+) -> list[AccountVerdict]:
+    """``verdicts`` (one per account, in ``allowed``'s order) with each cleared account's reason:
+    it is not judged, since its links were left out and no campaign holds it."""
+    orgs = set(allowed_orgs)
+
+    def reason(org_id: str | None) -> str:
+        if org_id is not None and org_id in orgs:
+            return f"allowlisted: organisation {org_id} is cleared in the detection config"
+        return "allowlisted: account is cleared in the detection config"
+
+    return [
+        replace(v, reasons=(reason(org_ids[i]),)) if allowed[i] else v
+        for i, v in enumerate(verdicts)
+    ]
 
 
 def without_cleared_rows(
@@ -65,10 +100,4 @@ def without_cleared_rows(
     """
     if not orgs and not account_ids:
         return rows
-    cleared = pc.fill_null(
-        pc.is_in(rows["account_id"], value_set=pa.array(list(account_ids), pa.string())), False
-    )
-    if orgs and "org_id" in rows.column_names:
-        by_org = pc.is_in(rows["org_id"], value_set=pa.array(list(orgs), pa.string()))
-        cleared = pc.or_(cleared, pc.fill_null(by_org, False))
-    return rows.filter(pc.invert(cleared))
+    return rows.filter(pc.invert(cleared_mask(rows, orgs, account_ids)))

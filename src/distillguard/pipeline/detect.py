@@ -21,9 +21,9 @@ import numpy as np
 import polars as pl
 
 from distillguard.accounts import account_table, score_accounts
-from distillguard.campaigns.allow import allowlist_reason, allowlisted, without_allowlisted
+from distillguard.campaigns.allow import allowlisted, with_allowlist_reasons, without_allowlisted
 from distillguard.campaigns.decide import decide, flag_threshold, score_communities
-from distillguard.campaigns.model import AccountVerdict, Detections
+from distillguard.campaigns.model import Detections
 from distillguard.campaigns.score import CommunityScore
 from distillguard.campaigns.stage import (
     AccountGraph,
@@ -132,9 +132,11 @@ def detect(
         cleared=allowed,
     )
     if allowed.any():
-        decision = replace(
-            decision, verdicts=_with_allowlist_reasons(decision.verdicts, accounts, allowed, cfg)
+        orgs = accounts["org_id"] if "org_id" in accounts.columns else [None] * accounts.height
+        verdicts = with_allowlist_reasons(
+            decision.verdicts, list(orgs), allowed, cfg.allow_orgs or ()
         )
+        decision = replace(decision, verdicts=verdicts)
     if matches is not None:
         matches.annotate(decision.campaigns)
     lap("campaigns")
@@ -191,16 +193,3 @@ def _window(accounts: pl.DataFrame) -> dict[str, str | None]:
         "from": rfc3339(lo) if isinstance(lo, datetime) else None,
         "to": rfc3339(hi) if isinstance(hi, datetime) else None,
     }
-
-
-def _with_allowlist_reasons(
-    verdicts: list[AccountVerdict], accounts: pl.DataFrame, allowed: np.ndarray, cfg: DetectConfig
-) -> list[AccountVerdict]:
-    """Cleared accounts' verdicts say why they are not judged (their links were left out, so
-    no campaign holds them)."""
-    orgs = accounts["org_id"].to_list() if "org_id" in accounts.columns else [None] * len(verdicts)
-    cleared = set(cfg.allow_orgs or ())
-    return [
-        replace(v, reasons=(allowlist_reason(orgs[i], cleared),)) if allowed[i] else v
-        for i, v in enumerate(verdicts)
-    ]
